@@ -1,0 +1,667 @@
+// ProcessPoolExecutor: the pending queue, dispatch to workers, and the open / shutting-down / broken states.
+
+import { checkTimeout, now } from "./_clock.ts";
+import { deferred } from "./_deferred.ts";
+import { Queue } from "./_queue.ts";
+import {
+  BROKEN_FUTURE_MESSAGE,
+  BROKEN_SUBMIT_MESSAGE,
+  BrokenExecutor,
+  BrokenProcessPool,
+  CancelledError,
+  FuturesError,
+  InvalidStateError,
+  RuntimeError,
+  SHUTDOWN_SUBMIT_MESSAGE,
+  TimeoutError,
+} from "./errors.ts";
+import { Future } from "./future.ts";
+import { iterateResults, type MapOptions } from "./map.ts";
+import {
+  CHUNK,
+  decode,
+  type Encoded,
+  encode,
+  type FromWorker,
+  type Hello,
+  type ItemOutcome,
+  RETURNED,
+  type Task,
+  type TaskResult,
+} from "./protocol.ts";
+import type { Backend, WorkerExit, WorkerHandle } from "./runtime/backend.ts";
+import { type BackendKind, checkBackendKind, loadBackend } from "./runtime/detect.ts";
+
+/** Any function a task module exports. */
+// deno-lint-ignore no-explicit-any
+export type TaskFunction = (...args: any[]) => unknown;
+
+/** Options of {@linkcode ProcessPoolExecutor}. */
+export interface ProcessPoolExecutorOptions {
+  /**
+   * The task module: an absolute URL (or URL string) of the module whose exports the workers run, usually
+   * `new URL("./tasks.ts", import.meta.url)`. The parent imports it too, at exactly this URL.
+   */
+  readonly module: URL | string;
+  /** How many workers to run at most. @default {the machine's available parallelism} */
+  readonly maxWorkers?: number;
+  /** Called in each worker before its first task: an export of `module`, or its name. @default {undefined} */
+  readonly initializer?: TaskFunction | string;
+  /** The initializer's arguments. @default {[]} */
+  readonly initArgs?: readonly unknown[];
+  /** A worker exits after this many tasks and a fresh one replaces it. @default {undefined} (no limit) */
+  readonly maxTasksPerChild?: number;
+  /**
+   * What runs the workers: `"process"` (a child process), `"worker"` (a thread), `"auto"` (the runtime's
+   * default: a child process on Node, a worker on Deno and Bun), or a {@linkcode Backend} object.
+   * @default {"auto"}
+   */
+  readonly backend?: BackendKind | Backend;
+}
+
+/** Options of {@linkcode ProcessPoolExecutor.shutdown}. */
+export interface ShutdownOptions {
+  /** Resolve only once all work is done and every worker has exited. @default {true} */
+  readonly wait?: boolean;
+  /** Cancel every future that has not started yet. @default {false} */
+  readonly cancelFutures?: boolean;
+}
+
+/**
+ * Why a worker died: the `cause` of the {@linkcode BrokenProcessPool} that a crash or an exit produces.
+ *
+ * @example
+ * ```ts
+ * import { WorkerExitError } from "@procpool/procpool";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new WorkerExitError("node-process", 1234, { code: 3, signal: null });
+ * assert.equal(error.message, "worker 1234 (node-process) exited with code 3");
+ * ```
+ */
+export class WorkerExitError extends Error {
+  static {
+    this.prototype.name = "WorkerExitError";
+  }
+  /** The pid or thread id. */
+  readonly workerId: number;
+  /** The exit code, or `null` when a signal ended it. */
+  readonly code: number | null;
+  /** The signal, or `null`. */
+  readonly signal: string | null;
+
+  constructor(backend: string, workerId: number, exit: WorkerExit) {
+    const how = exit.signal !== null
+      ? `was killed by ${exit.signal}`
+      : exit.code === null
+      ? "died"
+      : `exited with code ${exit.code}`;
+    super(`worker ${workerId} (${backend}) ${how}`, exit.error === undefined ? undefined : { cause: exit.error });
+    this.workerId = workerId;
+    this.code = exit.code;
+    this.signal = exit.signal;
+  }
+}
+
+type PoolState = "open" | "shutting-down" | "closed" | "broken";
+type WorkerState = "starting" | "ready" | "retiring" | "stopping" | "exited";
+
+interface WorkItem {
+  readonly id: number;
+  readonly future: Future<unknown>;
+  readonly fn: TaskFunction | string;
+  name: string | undefined;
+  readonly args: Encoded;
+  readonly chunk: 0 | 1;
+}
+
+interface Slot {
+  readonly handle: WorkerHandle;
+  state: WorkerState;
+  readonly inflight: Map<number, WorkItem>;
+  window: number;
+  assigned: number;
+  averageMs: number | undefined;
+  fatal: unknown;
+  hasFatal: boolean;
+}
+
+// The dispatch window (R4.1): each worker starts with about two tasks in flight; the window widens, at most
+// doubling per reply, while tasks are quick, so that a worker holds about QUEUE_MS of work, never more than
+// MAX_WINDOW tasks; slow tasks narrow it back to two, so that queued slow work stays pending and cancellable.
+const INITIAL_WINDOW = 2;
+const MAX_WINDOW = 4096;
+const QUEUE_MS = 4;
+
+const OWN_ERRORS: Record<string, new (...args: never[]) => Error> = {
+  FuturesError,
+  CancelledError,
+  InvalidStateError,
+  TimeoutError,
+  RuntimeError,
+  BrokenExecutor,
+  BrokenProcessPool,
+  WorkerExitError,
+};
+
+let nextTaskId = 1;
+
+/**
+ * A pool of worker processes (or threads) running the exports of one task module: Python's
+ * `concurrent.futures.ProcessPoolExecutor`, with its exception semantics.
+ *
+ * - A task that throws fails only its own future; `result()` rethrows the error, rebuilt with its class, name,
+ *   message, properties, `cause` and the worker's stack.
+ * - An initializer that throws, a task-module import that fails, or a worker that dies breaks the pool: every
+ *   unfinished future fails with {@linkcode BrokenProcessPool}, and `submit` throws it from then on.
+ * - Done-callbacks that throw are logged (see `setLogger`) and change nothing else.
+ *
+ * Like Python's `ProcessPoolExecutor`; differences: functions are exports of `module` (given as the function
+ * the caller imported, or its name), timeouts are milliseconds, and waiting calls return promises.
+ *
+ * @example Running tasks and handling their errors
+ * ```ts
+ * import { ProcessPoolExecutor } from "@procpool/procpool";
+ * import assert from "node:assert/strict";
+ *
+ * const module = new URL("./conformance/tasks/basic.ts", import.meta.url);
+ * await using pool = new ProcessPoolExecutor({ module, maxWorkers: 2 });
+ * assert.equal(await pool.submit("double", 21), 42);
+ * await assert.rejects(pool.submit("fail", "bad"), { name: "ValueError", message: "bad" });
+ * const doubled: number[] = [];
+ * for await (const x of pool.map("double", [1, 2, 3])) doubled.push(x as number);
+ * assert.deepEqual(doubled, [2, 4, 6]);
+ * ```
+ */
+export class ProcessPoolExecutor implements AsyncDisposable {
+  readonly #module: string;
+  readonly #maxWorkersOption: number | undefined;
+  readonly #initializer: TaskFunction | string | undefined;
+  readonly #initArgs: Encoded;
+  readonly #maxTasks: number | undefined;
+  readonly #backendOption: BackendKind | Backend;
+
+  #state: PoolState = "open";
+  #backend: Backend | undefined;
+  #maxWorkers = 1;
+  #exports: Record<string, unknown> | undefined;
+  #names: Map<unknown, string> | undefined;
+  #loadError: { error: unknown } | undefined;
+  #hello: Hello | undefined;
+  readonly #pending = new Queue<WorkItem>();
+  readonly #slots = new Set<Slot>();
+  #brokenCause: unknown;
+  readonly #closed = deferred<void>();
+  #dispatchQueued = false;
+  #keepAlive: ReturnType<typeof setInterval> | undefined;
+
+  /**
+   * Creates the pool. Workers start lazily, on demand, up to `maxWorkers`; the parent starts importing the task
+   * module at once (its top level runs in the parent too).
+   *
+   * @throws {TypeError} `module` missing or not an absolute URL; `initializer` neither a function nor a string;
+   *   `initArgs` not an array or not sendable; an unknown `backend`.
+   * @throws {RangeError} `maxWorkers` or `maxTasksPerChild` not a positive integer.
+   */
+  constructor(options: ProcessPoolExecutorOptions) {
+    if (options === null || typeof options !== "object") {
+      throw new TypeError("Cannot create the pool: expected an options object with a `module` URL");
+    }
+    this.#module = checkModule(options.module);
+    this.#maxWorkersOption = checkPositiveInteger(options.maxWorkers, "maxWorkers", "maxWorkers must be greater than 0");
+    this.#maxTasks = checkPositiveInteger(options.maxTasksPerChild, "maxTasksPerChild", "maxTasksPerChild must be >= 1");
+    const initializer = options.initializer;
+    if (initializer !== undefined && typeof initializer !== "function" && typeof initializer !== "string") {
+      throw new TypeError("initializer must be a callable: an exported function or its name");
+    }
+    this.#initializer = initializer;
+    const initArgs = options.initArgs ?? [];
+    if (!Array.isArray(initArgs)) throw new TypeError("Cannot create the pool: initArgs must be an array");
+    try {
+      this.#initArgs = encode(initArgs);
+    } catch (error) {
+      throw new TypeError(`Cannot create the pool: initArgs cannot be sent to workers: ${messageOf(error)}`);
+    }
+    const backend = options.backend ?? "auto";
+    if (typeof backend !== "object" || backend === null) checkBackendKind(backend);
+    else if (typeof backend.spawn !== "function") throw new TypeError("Cannot create the pool: backend has no spawn()");
+    this.#backendOption = backend;
+    void this.#load();
+  }
+
+  /**
+   * Schedules `fn(...args)` on a worker and returns its future. Never blocks and never runs user code.
+   *
+   * @typeParam F The task function's type, for the argument and result types.
+   * @param fn An export of the task module: the function itself or its export name.
+   * @param args The arguments; they are copied (structured-clone rules) when `submit` is called.
+   * @returns The task's future. A name that is not an exported function, or arguments that cannot be sent, fail
+   *   this future with a `TypeError`; the pool stays usable.
+   * @throws {BrokenProcessPool} when the pool is broken.
+   * @throws {RuntimeError} after `shutdown()`: "cannot schedule new futures after shutdown".
+   * @throws {TypeError} when `fn` is neither a function nor a string.
+   */
+  submit<F extends TaskFunction>(fn: F, ...args: Parameters<F>): Future<Awaited<ReturnType<F>>>;
+  submit<R = unknown>(fn: string, ...args: unknown[]): Future<R>;
+  submit(fn: TaskFunction | string, ...args: unknown[]): Future<unknown> {
+    this.#checkOpen();
+    checkTaskFunction(fn);
+    return this.#submitTask(fn, args, 0);
+  }
+
+  /**
+   * Runs `fn` on every item of `iterable`: all items are submitted now, and the results are yielded in input
+   * order. Iteration throws the first failed item's error at its position, after the earlier results; when it
+   * throws or the consumer stops early, every item not yet started is cancelled.
+   *
+   * @param fn An export of the task module, or its name.
+   * @param iterable The items, each passed as the one argument.
+   * @param options `timeout` (from this call) and `chunksize` (items per message).
+   * @throws {RangeError} `chunksize` not an integer ≥ 1 ("chunksize must be >= 1."), or a NaN timeout.
+   * @throws {TypeError} a non-iterable.
+   * @throws {BrokenProcessPool} / {RuntimeError} as `submit`, unless `iterable` is empty.
+   */
+  map<F extends TaskFunction>(
+    fn: F | string,
+    iterable: Iterable<Parameters<F>[0]>,
+    options?: MapOptions,
+  ): AsyncGenerator<Awaited<ReturnType<F>>, void, undefined> {
+    const { chunksize, timeout } = checkMapOptions(options);
+    checkIterable(iterable, "map");
+    const argLists: unknown[][] = [];
+    for (const item of iterable) argLists.push([item]);
+    return this.#mapArgLists(fn, argLists, chunksize, timeout) as AsyncGenerator<Awaited<ReturnType<F>>, void, undefined>;
+  }
+
+  /**
+   * Like {@linkcode ProcessPoolExecutor.map}, but each item is an argument list: `fn(...item)`
+   * (Python's `itertools.starmap`, or `map` with several iterables).
+   *
+   * @throws {TypeError} when an item is not iterable.
+   */
+  starmap<F extends TaskFunction>(
+    fn: F | string,
+    iterable: Iterable<Parameters<F>>,
+    options?: MapOptions,
+  ): AsyncGenerator<Awaited<ReturnType<F>>, void, undefined> {
+    const { chunksize, timeout } = checkMapOptions(options);
+    checkIterable(iterable, "starmap");
+    const argLists: unknown[][] = [];
+    for (const item of iterable as Iterable<unknown>) {
+      checkIterable(item, "starmap: each item must be an iterable of arguments, and");
+      argLists.push([...(item as Iterable<unknown>)]);
+    }
+    return this.#mapArgLists(fn, argLists, chunksize, timeout) as AsyncGenerator<Awaited<ReturnType<F>>, void, undefined>;
+  }
+
+  /**
+   * Stops the pool: no new work is accepted; work already submitted still runs (unless `cancelFutures`), then
+   * the workers exit. Safe to call again and concurrently; every call resolves.
+   *
+   * @param options `wait` (default true): resolve once everything finished and every worker exited;
+   *   `cancelFutures` (default false): first cancel every future that has not started.
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    const { wait = true, cancelFutures = false } = options ?? {};
+    if (this.#state === "open") this.#state = "shutting-down";
+    if (cancelFutures && this.#state === "shutting-down") {
+      for (const item of this.#pending.drain()) {
+        if (item.future.cancel()) item.future.setRunningOrNotifyCancel();
+      }
+    }
+    this.#settle();
+    return wait ? this.#closed.promise : Promise.resolve();
+  }
+
+  /** `shutdown()` with its defaults, for `await using pool = new ProcessPoolExecutor(…)`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+
+  #checkOpen(): void {
+    if (this.#state === "broken") throw new BrokenProcessPool(BROKEN_SUBMIT_MESSAGE, { cause: this.#brokenCause });
+    if (this.#state !== "open") throw new RuntimeError(SHUTDOWN_SUBMIT_MESSAGE);
+  }
+
+  #mapArgLists(fn: TaskFunction | string, argLists: unknown[][], chunksize: number, timeout: number | undefined) {
+    if (argLists.length === 0) return iterateResults([], false, undefined);
+    this.#checkOpen();
+    checkTaskFunction(fn);
+    const deadline = timeout === undefined ? undefined : now() + timeout;
+    const futures: Future<unknown>[] = [];
+    if (chunksize === 1) {
+      for (const args of argLists) futures.push(this.#submitTask(fn, args, 0));
+    } else {
+      for (let i = 0; i < argLists.length; i += chunksize) {
+        futures.push(this.#submitTask(fn, argLists.slice(i, i + chunksize), 1));
+      }
+    }
+    return iterateResults(futures, chunksize > 1, deadline);
+  }
+
+  #submitTask(fn: TaskFunction | string, args: unknown[], chunk: 0 | 1): Future<unknown> {
+    const future = new Future<unknown>();
+    let encoded: Encoded;
+    try {
+      encoded = encode(args);
+    } catch (error) {
+      future.setException(new TypeError(`Cannot send the arguments of ${nameOf(fn)}: ${messageOf(error)}`));
+      return future;
+    }
+    const item: WorkItem = { id: nextTaskId++, future, fn, name: undefined, args: encoded, chunk };
+    if (this.#exports !== undefined && !this.#resolveName(item)) return future;
+    if (this.#loadError !== undefined) {
+      future.setException(this.#loadError.error);
+      return future;
+    }
+    this.#pending.push(item);
+    this.#keepAlive ??= setInterval(() => {}, 1 << 30);
+    if (!this.#dispatchQueued) {
+      this.#dispatchQueued = true;
+      queueMicrotask(() => this.#dispatch());
+    }
+    return future;
+  }
+
+  // Resolves the item's export name; on failure, fails its future with a TypeError and returns false.
+  #resolveName(item: WorkItem): boolean {
+    if (item.name !== undefined) return true;
+    const exports = this.#exports!;
+    const fn = item.fn;
+    if (typeof fn === "string") {
+      if (Object.hasOwn(exports, fn) && typeof exports[fn] === "function") item.name = fn;
+    } else {
+      item.name = this.#names!.get(fn);
+    }
+    if (item.name !== undefined) return true;
+    if (!item.future.done()) {
+      item.future.setException(
+        new TypeError(
+          typeof fn === "string"
+            ? `${JSON.stringify(fn)} is not a function exported by ${this.#module}`
+            : `function ${nameOf(fn)} is not an export of ${this.#module}`,
+        ),
+      );
+    }
+    return false;
+  }
+
+  async #load(): Promise<void> {
+    let exports: Record<string, unknown>;
+    try {
+      exports = await import(this.#module);
+    } catch (error) {
+      this.#loadError = { error };
+      for (const item of this.#pending.drain()) if (!item.future.done()) item.future.setException(error);
+      this.#settle();
+      return;
+    }
+    this.#exports = exports;
+    this.#names = new Map();
+    for (const [name, value] of Object.entries(exports)) {
+      if (typeof value === "function" && !this.#names.has(value)) this.#names.set(value, name);
+    }
+    let backend: Backend;
+    try {
+      backend = typeof this.#backendOption === "object" ? this.#backendOption : await loadBackend(this.#backendOption);
+    } catch (error) {
+      return this.#markBroken(error);
+    }
+    this.#backend = backend;
+    this.#maxWorkers = this.#maxWorkersOption ?? Math.max(1, backend.defaultMaxWorkers);
+    let initializer: string | undefined;
+    if (typeof this.#initializer === "function") {
+      initializer = this.#names.get(this.#initializer);
+      if (initializer === undefined) {
+        return this.#markBroken(
+          new TypeError(`initializer ${nameOf(this.#initializer)} is not an export of ${this.#module}`),
+        );
+      }
+    } else {
+      initializer = this.#initializer;
+    }
+    this.#hello = { module: this.#module, initializer, initArgs: this.#initArgs, maxTasks: this.#maxTasks };
+    this.#dispatch();
+  }
+
+  #dispatch(): void {
+    this.#dispatchQueued = false;
+    if (this.#hello === undefined || this.#state === "broken") return;
+    while (this.#pending.size > 0) {
+      const slot = this.#pickSlot();
+      if (slot === undefined) break;
+      let room = slot.window - slot.inflight.size;
+      if (this.#maxTasks !== undefined) room = Math.min(room, this.#maxTasks - slot.assigned);
+      const tasks: Task[] = [];
+      while (tasks.length < room && this.#pending.size > 0) {
+        const item = this.#pending.shift()!;
+        const future = item.future;
+        if (future.cancelled()) {
+          if (future.state === "CANCELLED") future.setRunningOrNotifyCancel();
+          continue;
+        }
+        if (!this.#resolveName(item)) continue;
+        future.setRunningOrNotifyCancel();
+        slot.inflight.set(item.id, item);
+        slot.assigned++;
+        tasks.push([item.id, item.name!, item.args, item.chunk]);
+      }
+      if (this.#maxTasks !== undefined && slot.assigned >= this.#maxTasks) slot.state = "retiring";
+      if (tasks.length > 0) slot.handle.send({ kind: "run", tasks });
+    }
+    this.#settle();
+  }
+
+  // An idle worker first; else a new worker while there is room for one; else the least busy with room.
+  #pickSlot(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const slot of this.#slots) {
+      if (slot.state !== "starting" && slot.state !== "ready") continue;
+      if (slot.inflight.size >= slot.window) continue;
+      if (slot.inflight.size === 0) return slot;
+      if (best === undefined || slot.inflight.size < best.inflight.size) best = slot;
+    }
+    if (this.#slots.size < this.#maxWorkers) return this.#spawn();
+    return best;
+  }
+
+  #spawn(): Slot {
+    const handle = this.#backend!.spawn();
+    const slot: Slot = {
+      handle,
+      state: "starting",
+      inflight: new Map(),
+      window: INITIAL_WINDOW,
+      assigned: 0,
+      averageMs: undefined,
+      fatal: undefined,
+      hasFatal: false,
+    };
+    this.#slots.add(slot);
+    handle.onMessage((message) => this.#onMessage(slot, message));
+    handle.onExit((exit) => this.#onExit(slot, exit));
+    handle.send({ kind: "hello", hello: this.#hello! });
+    return slot;
+  }
+
+  #onMessage(slot: Slot, message: FromWorker): void {
+    switch (message.kind) {
+      case "ready":
+        if (slot.state === "starting") slot.state = "ready";
+        return;
+      case "results":
+        for (const result of message.results) {
+          const item = slot.inflight.get(result[0]);
+          if (item === undefined) continue;
+          slot.inflight.delete(result[0]);
+          this.#complete(item, result);
+        }
+        adaptWindow(slot, message.results.length, message.busyMs);
+        this.#dispatch();
+        return;
+      case "fatal":
+        slot.hasFatal = true;
+        slot.fatal = this.#decode(message.error);
+        this.#markBroken(slot.fatal);
+        return;
+      case "exiting":
+        return;
+    }
+  }
+
+  #complete(item: WorkItem, result: TaskResult): void {
+    const future = item.future;
+    if (future.done()) return;
+    if (result[1] === CHUNK) {
+      const outcomes: ItemOutcome[] = [];
+      for (const [status, value] of result[2]) {
+        try {
+          outcomes.push([status, this.#decode(value) as Encoded]);
+        } catch (error) {
+          outcomes.push([0, new TypeError(`Cannot decode the result: ${messageOf(error)}`) as unknown as Encoded]);
+        }
+      }
+      future.setResult(outcomes);
+      return;
+    }
+    let value: unknown;
+    try {
+      value = this.#decode(result[2]);
+    } catch (error) {
+      // R8.4: a value the parent cannot decode fails only its own future.
+      future.setException(new TypeError(`Cannot decode the result: ${messageOf(error)}`));
+      return;
+    }
+    if (result[1] === RETURNED) future.setResult(value);
+    else future.setException(value);
+  }
+
+  #decode(value: Encoded): unknown {
+    return decode(value, (name) => {
+      const exports = this.#exports;
+      const candidate = exports !== undefined && Object.hasOwn(exports, name) ? exports[name] : undefined;
+      if (typeof candidate === "function" && candidate.prototype instanceof Error) {
+        return candidate as new (...args: never[]) => Error;
+      }
+      return OWN_ERRORS[name];
+    });
+  }
+
+  #onExit(slot: Slot, exit: WorkerExit): void {
+    const expected = slot.state === "stopping" || (slot.state === "retiring" && slot.inflight.size === 0);
+    slot.state = "exited";
+    this.#slots.delete(slot);
+    if (!expected && this.#state !== "broken") {
+      this.#markBroken(slot.hasFatal ? slot.fatal : new WorkerExitError(this.#backend!.name, slot.handle.id, exit));
+      return;
+    }
+    if (this.#pending.size > 0) this.#dispatch();
+    else this.#settle();
+  }
+
+  // The broken flag is set before any future fails, so that a callback's submit() already throws (CPython).
+  #markBroken(cause: unknown): void {
+    if (this.#state === "broken" || this.#state === "closed") return;
+    this.#state = "broken";
+    this.#brokenCause = cause;
+    const items: WorkItem[] = this.#pending.drain();
+    for (const slot of this.#slots) {
+      for (const item of slot.inflight.values()) items.push(item);
+      slot.inflight.clear();
+      if (slot.state !== "exited") {
+        slot.state = "stopping";
+        void slot.handle.terminate();
+      }
+    }
+    items.sort((a, b) => a.id - b.id);
+    for (const item of items) {
+      if (!item.future.done()) item.future.setException(new BrokenProcessPool(BROKEN_FUTURE_MESSAGE, { cause }));
+    }
+    this.#settle();
+  }
+
+  // Stops idle workers once shut down, resolves shutdown once all exited, and keeps the event loop alive exactly
+  // while there is work, or workers to see out after shutdown (R7.7: an idle, open pool never holds it).
+  #settle(): void {
+    let busy = this.#pending.size > 0;
+    for (const slot of this.#slots) if (slot.inflight.size > 0) busy = true;
+    const holdLoop = busy || (this.#state !== "open" && this.#slots.size > 0);
+    if (holdLoop) this.#keepAlive ??= setInterval(() => {}, 1 << 30);
+    else if (this.#keepAlive !== undefined) {
+      clearInterval(this.#keepAlive);
+      this.#keepAlive = undefined;
+    }
+    if (this.#state === "open" || busy) return;
+    for (const slot of this.#slots) {
+      if (slot.state === "stopping" || slot.state === "exited") continue;
+      slot.state = "stopping";
+      slot.handle.send({ kind: "stop" });
+    }
+    if (this.#slots.size === 0) {
+      if (this.#state === "shutting-down") this.#state = "closed";
+      this.#closed.resolve();
+    }
+  }
+}
+
+function adaptWindow(slot: Slot, count: number, busyMs: number): void {
+  if (count === 0) return;
+  const perTask = busyMs / count;
+  slot.averageMs = slot.averageMs === undefined ? perTask : slot.averageMs * 0.7 + perTask * 0.3;
+  const target = Math.max(INITIAL_WINDOW, Math.min(MAX_WINDOW, Math.floor(QUEUE_MS / Math.max(slot.averageMs, 1e-4))));
+  slot.window = target > slot.window ? Math.min(target, slot.window * 2) : target;
+}
+
+function checkModule(module: unknown): string {
+  if (module instanceof URL) return module.href;
+  if (typeof module === "string") {
+    try {
+      return new URL(module).href;
+    } catch {
+      throw new TypeError(
+        `Cannot create the pool: module must be an absolute URL such as new URL("./tasks.ts", import.meta.url), got ${
+          JSON.stringify(module)
+        }`,
+      );
+    }
+  }
+  throw new TypeError(`Cannot create the pool: module must be a URL or a URL string, got ${typeof module}`);
+}
+
+function checkPositiveInteger(value: unknown, what: string, nonPositive: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number") throw new TypeError(`${what} must be an integer, got ${typeof value}`);
+  if (value <= 0) throw new RangeError(nonPositive);
+  if (!Number.isSafeInteger(value)) throw new RangeError(`${what} must be a positive integer, got ${value}`);
+  return value;
+}
+
+function checkMapOptions(options: MapOptions | undefined): { chunksize: number; timeout: number | undefined } {
+  const chunksize = options?.chunksize ?? 1;
+  if (typeof chunksize !== "number") throw new TypeError(`chunksize must be an integer, got ${typeof chunksize}`);
+  if (!Number.isSafeInteger(chunksize) || chunksize < 1) throw new RangeError("chunksize must be >= 1.");
+  return { chunksize, timeout: checkTimeout(options?.timeout) };
+}
+
+function checkIterable(value: unknown, what: string): void {
+  if (
+    value === null || value === undefined ||
+    typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== "function"
+  ) {
+    throw new TypeError(`Cannot ${what}: ${typeof value === "object" ? String(value) : typeof value} is not iterable`);
+  }
+}
+
+function checkTaskFunction(fn: unknown): void {
+  if (typeof fn !== "function" && typeof fn !== "string") {
+    throw new TypeError(`Cannot submit: fn must be an exported function or its name, got ${typeof fn}`);
+  }
+}
+
+function nameOf(fn: TaskFunction | string): string {
+  return typeof fn === "string" ? fn : fn.name || "(anonymous)";
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,280 @@
+// Future: the five-state machine of concurrent.futures, its done-callbacks, result()/exception() and repr.
+
+import { checkTimeout, startTimer } from "./_clock.ts";
+import { type Deferred, deferred } from "./_deferred.ts";
+import { CancelledError, InvalidStateError, RuntimeError, TimeoutError } from "./errors.ts";
+import { log } from "./logger.ts";
+
+/** The states of a future, with CPython's names. */
+export type FutureState = "PENDING" | "RUNNING" | "CANCELLED" | "CANCELLED_AND_NOTIFIED" | "FINISHED";
+
+/** A function given to {@linkcode Future.addDoneCallback}; it receives the future. */
+export type DoneCallback<T> = (future: Future<T>) => void;
+
+let nextId = 1;
+let observe: <T>(future: Future<T>, fn: () => void) => () => void;
+let failed: <T>(future: Future<T>) => boolean;
+
+/**
+ * The eventual outcome of a task: Python's `concurrent.futures.Future`, with `result()` and `exception()` as
+ * promises (JavaScript cannot block) and timeouts in milliseconds.
+ *
+ * States: PENDING → RUNNING → FINISHED, or PENDING → CANCELLED (→ CANCELLED_AND_NOTIFIED). A future is also a
+ * thenable, so `await future` is `await future.result()`.
+ *
+ * Like Python's `Future`; differences: `result()`/`exception()` return promises, a failure is tracked by a flag
+ * (so `throw undefined` is a failure too), and the repr shows `#ID` instead of a memory address.
+ *
+ * @typeParam T The type of the result.
+ *
+ * @example Completing a future by hand
+ * ```ts
+ * import { Future } from "@procpool/procpool";
+ * import assert from "node:assert/strict";
+ *
+ * const future = new Future<number>();
+ * const order: string[] = [];
+ * future.addDoneCallback((f) => order.push(`first ${f.done()}`));
+ * future.addDoneCallback(() => order.push("second"));
+ * future.setResult(42);
+ * assert.deepEqual(order, ["first true", "second"]);
+ * assert.equal(await future, 42);
+ * assert.equal(await future.exception(), undefined);
+ * ```
+ */
+export class Future<T = unknown> implements PromiseLike<T> {
+  readonly #id: number = nextId++;
+  #state: FutureState = "PENDING";
+  #value: T | undefined;
+  #error: unknown;
+  #failed = false;
+  #callbacks: DoneCallback<T>[] | undefined;
+  #observers: Set<() => void> | undefined;
+  #settled: Deferred<void> | undefined;
+
+  static {
+    observe = (future, fn) => {
+      (future.#observers ??= new Set()).add(fn);
+      return () => future.#observers?.delete(fn);
+    };
+    failed = (future) => future.#failed;
+  }
+
+  /** The state, with CPython's name. Informational; the predicates below are the API. */
+  get state(): FutureState {
+    return this.#state;
+  }
+
+  /**
+   * Cancels the future if it has not started: returns `true` (and runs the done-callbacks) for a pending future,
+   * `true` again for one already cancelled, `false` for one running or finished.
+   */
+  cancel(): boolean {
+    if (this.#state === "RUNNING" || this.#state === "FINISHED") return false;
+    if (this.#state === "CANCELLED" || this.#state === "CANCELLED_AND_NOTIFIED") return true;
+    this.#state = "CANCELLED";
+    this.#complete();
+    return true;
+  }
+
+  /** Whether the future was cancelled. */
+  cancelled(): boolean {
+    return this.#state === "CANCELLED" || this.#state === "CANCELLED_AND_NOTIFIED";
+  }
+
+  /** Whether the task is running (in a pool: handed to a worker, also while it waits in the worker's queue). */
+  running(): boolean {
+    return this.#state === "RUNNING";
+  }
+
+  /** Whether the future finished or was cancelled. */
+  done(): boolean {
+    return this.#state === "FINISHED" || this.cancelled();
+  }
+
+  /**
+   * Waits for the outcome: resolves with the result, or rejects with the task's error (the very value it threw),
+   * with {@linkcode CancelledError} if cancelled, or with {@linkcode TimeoutError} if not done within
+   * `timeoutMs` (the future itself is unaffected by the timeout).
+   *
+   * @param timeoutMs Milliseconds to wait; `undefined` or `Infinity` waits forever, 0 or less checks once.
+   * @throws {RangeError} (as a rejection) if `timeoutMs` is NaN.
+   */
+  result(timeoutMs?: number): Promise<T> {
+    return this.#wait(timeoutMs).then(() => this.#outcome());
+  }
+
+  /**
+   * Waits like {@linkcode Future.result}, but resolves with the task's error instead of rejecting with it, and
+   * with `undefined` when the task succeeded.
+   */
+  exception(timeoutMs?: number): Promise<unknown> {
+    return this.#wait(timeoutMs).then(() => {
+      if (this.cancelled()) throw new CancelledError();
+      return this.#failed ? this.#error : undefined;
+    });
+  }
+
+  /**
+   * Registers `fn` to run with this future when it is done (finished, failed or cancelled). Callbacks run in
+   * registration order, once each; on a future already done `fn` runs at once, before this call returns. A
+   * callback that throws is reported through the logger (see `setLogger`) and changes nothing else.
+   */
+  addDoneCallback(fn: DoneCallback<T>): void {
+    if (typeof fn !== "function") {
+      throw new TypeError(`Cannot add a done-callback: expected a function, got ${typeof fn}`);
+    }
+    if (this.done()) this.#invoke(fn);
+    else (this.#callbacks ??= []).push(fn);
+  }
+
+  /**
+   * Marks the future running, for executor authors: PENDING → RUNNING returns `true`; CANCELLED →
+   * CANCELLED_AND_NOTIFIED returns `false`; any other state is a bug and throws `RuntimeError`.
+   */
+  setRunningOrNotifyCancel(): boolean {
+    if (this.#state === "PENDING") {
+      this.#state = "RUNNING";
+      return true;
+    }
+    if (this.#state === "CANCELLED") {
+      this.#state = "CANCELLED_AND_NOTIFIED";
+      return false;
+    }
+    log(`Future ${this.#id} in unexpected state: ${this.#state}`, undefined);
+    throw new RuntimeError("Future in unexpected state");
+  }
+
+  /** Completes the future with a value, for executor authors; throws {@linkcode InvalidStateError} when done. */
+  setResult(value: T): void {
+    this.#checkNotDone();
+    this.#value = value;
+    this.#state = "FINISHED";
+    this.#complete();
+  }
+
+  /** Completes the future with an error (any value), for executor authors; throws when already done. */
+  setException(error: unknown): void {
+    this.#checkNotDone();
+    this.#error = error;
+    this.#failed = true;
+    this.#state = "FINISHED";
+    this.#complete();
+  }
+
+  /** Makes `await future` wait for {@linkcode Future.result}. */
+  then<A = T, B = never>(
+    onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    return this.result().then(onFulfilled, onRejected);
+  }
+
+  /** CPython's repr, with `#ID` for the address: `<Future at #3 state=finished returned number>`. */
+  toString(): string {
+    let description: string;
+    switch (this.#state) {
+      case "PENDING":
+        description = "pending";
+        break;
+      case "RUNNING":
+        description = "running";
+        break;
+      case "CANCELLED":
+      case "CANCELLED_AND_NOTIFIED":
+        description = "cancelled";
+        break;
+      case "FINISHED":
+        description = this.#failed
+          ? `finished raised ${errorTypeName(this.#error)}`
+          : `finished returned ${typeName(this.#value)}`;
+    }
+    return `<Future at #${this.#id} state=${description}>`;
+  }
+
+  /** Node's and Bun's `util.inspect` show the repr. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
+  /** Deno's `console.log` shows the repr. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
+  #checkNotDone(): void {
+    if (this.done()) throw new InvalidStateError(`${this.#state}: ${this}`);
+  }
+
+  #outcome(): T {
+    if (this.cancelled()) throw new CancelledError();
+    if (this.#failed) throw this.#error;
+    return this.#value as T;
+  }
+
+  #wait(timeoutMs: number | undefined): Promise<void> {
+    let ms: number | undefined;
+    try {
+      ms = checkTimeout(timeoutMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.done()) return Promise.resolve();
+    const settled = (this.#settled ??= deferred()).promise;
+    if (ms === undefined) return settled;
+    if (ms === 0) return Promise.reject(new TimeoutError());
+    return new Promise<void>((resolve, reject) => {
+      const stop = startTimer(() => reject(new TimeoutError()), ms);
+      settled.then(() => {
+        stop();
+        resolve();
+      });
+    });
+  }
+
+  // The state is set; now wake waiters (result(), wait(), asCompleted()), then run the callbacks (CPython order).
+  #complete(): void {
+    this.#settled?.resolve();
+    const observers = this.#observers;
+    this.#observers = undefined;
+    if (observers) for (const fn of observers) fn();
+    const callbacks = this.#callbacks;
+    this.#callbacks = undefined;
+    if (callbacks) for (const fn of callbacks) this.#invoke(fn);
+  }
+
+  #invoke(fn: DoneCallback<T>): void {
+    try {
+      fn(this);
+    } catch (error) {
+      log(`exception calling callback for ${this}`, error);
+    }
+  }
+}
+
+/**
+ * Calls `fn` once when `future` is done, before its done-callbacks, and returns a function that unregisters it.
+ * For `wait()` and `asCompleted()`; not part of the public API.
+ */
+export function onDone<T>(future: Future<T>, fn: () => void): () => void {
+  return observe(future, fn);
+}
+
+/** Whether `future` finished with an error (any thrown value, `undefined` included). Not public API. */
+export function hasFailed<T>(future: Future<T>): boolean {
+  return failed(future);
+}
+
+/** The repr's TYPE: `typeof` for primitives, `null`, else the constructor's name. */
+export function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value !== "object" && typeof value !== "function") return typeof value;
+  const ctor = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor;
+  return typeof ctor?.name === "string" && ctor.name !== "" ? ctor.name : "Object";
+}
+
+/** The repr's NAME: an error's `name`, or the TYPE rule for a thrown non-Error. */
+export function errorTypeName(error: unknown): string {
+  if (error instanceof Error) return error.name;
+  return typeName(error);
+}

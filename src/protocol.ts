@@ -1,0 +1,316 @@
+// The messages both sides of a worker share, and the value codec that carries results and errors faithfully.
+//
+// Every transport carries `Encoded` values only: JSON-compatible trees, which JSON IPC, structured clone and
+// Bun's and Deno's channels all carry alike, so that switching backends never changes a result (R10.1).
+// Values JSON cannot express become objects tagged under the key "\u0000"; a user object that itself has that
+// key is escaped. Every object gets an index in visiting order, so shared and cyclic references survive.
+
+/** A value as it travels between parent and worker. */
+export type Encoded = null | boolean | number | string | Encoded[] | { [key: string]: Encoded };
+
+/** What a worker needs to start: the task module, the initializer and the task budget. */
+export interface Hello {
+  /** The task module's absolute URL. */
+  readonly module: string;
+  /** The initializer's export name, if any. */
+  readonly initializer?: string;
+  /** The initializer's arguments, encoded as one array. */
+  readonly initArgs: Encoded;
+  /** Exit after this many tasks (`maxTasksPerChild`). */
+  readonly maxTasks?: number;
+}
+
+/** One task: its id, the export to call, its encoded argument list; a chunk carries a list of argument lists. */
+export type Task = [id: number, fn: string, args: Encoded, chunk: 0 | 1];
+
+/** Status of a {@linkcode TaskResult}: returned a value, raised one, or a chunk's per-item outcomes. */
+export const RETURNED = 1;
+export const RAISED = 0;
+export const CHUNK = 2;
+
+/** One item of a chunk's outcome: returned or raised, and the encoded value. */
+export type ItemOutcome = [status: typeof RETURNED | typeof RAISED, value: Encoded];
+
+/** One task's outcome. */
+export type TaskResult =
+  | [id: number, status: typeof RETURNED | typeof RAISED, value: Encoded]
+  | [id: number, status: typeof CHUNK, items: ItemOutcome[]];
+
+/** Messages from the parent to a worker. The first one is always `hello`. */
+export type ToWorker =
+  | { readonly kind: "hello"; readonly hello: Hello }
+  | { readonly kind: "run"; readonly tasks: Task[] }
+  | { readonly kind: "stop" };
+
+/** Messages from a worker to the parent. */
+export type FromWorker =
+  | { readonly kind: "ready" }
+  | { readonly kind: "results"; readonly results: TaskResult[]; readonly busyMs: number }
+  | { readonly kind: "fatal"; readonly phase: "import" | "initializer"; readonly error: Encoded }
+  | { readonly kind: "exiting"; readonly code: number };
+
+const TAG = "\u0000";
+
+/** Looks an error class up by constructor name when an error is rebuilt. */
+export type ClassResolver = (name: string) => (new (...args: never[]) => Error) | undefined;
+
+const TYPED_ARRAYS: Record<string, new (buffer: ArrayBuffer, offset: number, length: number) => ArrayBufferView> = {
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+  DataView: DataView as unknown as new (buffer: ArrayBuffer, offset: number, length: number) => ArrayBufferView,
+};
+
+const BUILTIN_ERRORS: Record<string, new (...args: never[]) => Error> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+  AggregateError,
+};
+
+/**
+ * Encodes a value for the transport. Throws a `TypeError` naming the problem for what structured clone cannot
+ * carry either: functions, symbols, weak collections, promises.
+ */
+export function encode(value: unknown): Encoded {
+  return new Encoder().value(value);
+}
+
+/** Rebuilds a value made by {@linkcode encode}; errors are rebuilt with classes found by `resolve`. */
+export function decode(encoded: Encoded, resolve: ClassResolver = () => undefined): unknown {
+  return new Decoder(resolve).value(encoded);
+}
+
+class Encoder {
+  readonly #seen = new Map<object, number>();
+
+  value(v: unknown): Encoded {
+    switch (typeof v) {
+      case "string":
+      case "boolean":
+        return v;
+      case "number":
+        return Number.isFinite(v) && !Object.is(v, -0) ? v : { [TAG]: "n", v: Object.is(v, -0) ? "-0" : String(v) };
+      case "undefined":
+        return { [TAG]: "u" };
+      case "bigint":
+        return { [TAG]: "b", v: v.toString() };
+      case "function":
+        throw new TypeError(`cannot send function ${v.name || "(anonymous)"}: functions cannot be cloned`);
+      case "symbol":
+        throw new TypeError(`cannot send ${String(v)}: symbols cannot be cloned`);
+      default:
+        return v === null ? null : this.#object(v as object);
+    }
+  }
+
+  #object(o: object): Encoded {
+    const ref = this.#seen.get(o);
+    if (ref !== undefined) return { [TAG]: "r", v: ref };
+    this.#seen.set(o, this.#seen.size);
+    if (Array.isArray(o)) {
+      const out: Encoded[] = new Array(o.length);
+      for (let i = 0; i < o.length; i++) out[i] = this.value(o[i]);
+      return out;
+    }
+    if (o instanceof Error) return this.#error(o);
+    if (o instanceof Date) return { [TAG]: "D", v: this.value(o.getTime()) };
+    if (o instanceof RegExp) return { [TAG]: "R", v: o.source, f: o.flags };
+    if (o instanceof Map) {
+      const entries: Encoded[] = [];
+      for (const [k, v] of o) entries.push([this.value(k), this.value(v)]);
+      return { [TAG]: "M", v: entries };
+    }
+    if (o instanceof Set) {
+      const items: Encoded[] = [];
+      for (const v of o) items.push(this.value(v));
+      return { [TAG]: "S", v: items };
+    }
+    if (ArrayBuffer.isView(o)) {
+      // The toStringTag, not the constructor: a Node Buffer travels as the Uint8Array it is.
+      const type = Object.prototype.toString.call(o).slice(8, -1);
+      if (!(type in TYPED_ARRAYS)) throw new TypeError(`cannot send a ${type}: unknown binary view`);
+      return { [TAG]: "V", t: type, v: toBase64(new Uint8Array(o.buffer, o.byteOffset, o.byteLength)) };
+    }
+    if (o instanceof ArrayBuffer) return { [TAG]: "B", v: toBase64(new Uint8Array(o)) };
+    if (
+      o instanceof Number || o instanceof String || o instanceof Boolean ||
+      (typeof BigInt === "function" && Object.prototype.toString.call(o) === "[object BigInt]")
+    ) {
+      return { [TAG]: "P", v: this.value(o.valueOf()) };
+    }
+    if (o instanceof Promise || o instanceof WeakMap || o instanceof WeakSet || isWeakRef(o)) {
+      throw new TypeError(`cannot send a ${o.constructor.name}: it cannot be cloned`);
+    }
+    return this.#plain(o as Record<string, unknown>);
+  }
+
+  #plain(o: Record<string, unknown>): Encoded {
+    const keys = Object.keys(o);
+    if (Object.hasOwn(o, TAG)) {
+      return { [TAG]: "O", v: keys.map((k) => [k, this.value(o[k])]) };
+    }
+    const out: Record<string, Encoded> = {};
+    for (const k of keys) setOwn(out, k, this.value(o[k]));
+    return out;
+  }
+
+  #error(e: Error): Encoded {
+    const out: Record<string, Encoded> = {
+      [TAG]: "E",
+      c: constructorName(e),
+      n: String(e.name),
+    };
+    if (Object.hasOwn(e, "message")) out.m = String(e.message);
+    if (typeof e.stack === "string") out.s = e.stack;
+    if (Object.hasOwn(e, "cause")) out.x = this.value(e.cause);
+    if (Object.hasOwn(e, "errors")) out.e = this.value((e as AggregateError).errors);
+    const props: Encoded[] = [];
+    for (const k of Object.keys(e)) {
+      if (k !== "cause" && k !== "errors") props.push([k, this.value((e as unknown as Record<string, unknown>)[k])]);
+    }
+    if (props.length > 0) out.p = props;
+    return out;
+  }
+}
+
+class Decoder {
+  readonly #objects: unknown[] = [];
+  readonly #resolve: ClassResolver;
+
+  constructor(resolve: ClassResolver) {
+    this.#resolve = resolve;
+  }
+
+  value(e: Encoded): unknown {
+    if (e === null || typeof e !== "object") return e;
+    if (Array.isArray(e)) {
+      const out: unknown[] = new Array(e.length);
+      this.#objects.push(out);
+      for (let i = 0; i < e.length; i++) out[i] = this.value(e[i]);
+      return out;
+    }
+    const tag = e[TAG];
+    if (tag === undefined) {
+      const out: Record<string, unknown> = {};
+      this.#objects.push(out);
+      for (const k of Object.keys(e)) setOwn(out, k, this.value(e[k]));
+      return out;
+    }
+    const v = e.v;
+    switch (tag) {
+      case "u":
+        return undefined;
+      case "n":
+        return v === "-0" ? -0 : Number(v);
+      case "b":
+        return BigInt(v as string);
+      case "r":
+        return this.#objects[v as number];
+      case "D":
+        return this.#register(new Date(this.value(v) as number));
+      case "R":
+        return this.#register(new RegExp(v as string, e.f as string));
+      case "P":
+        return this.#register(Object(this.value(v)));
+      case "B":
+        return this.#register(fromBase64(v as string).buffer as ArrayBuffer);
+      case "V": {
+        const bytes = fromBase64(v as string);
+        const View = TYPED_ARRAYS[e.t as string];
+        const per = (View as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
+        return this.#register(new View(bytes.buffer as ArrayBuffer, 0, bytes.byteLength / per));
+      }
+      case "M": {
+        const map = this.#register(new Map());
+        for (const [k, val] of v as Encoded[][]) map.set(this.value(k), this.value(val));
+        return map;
+      }
+      case "S": {
+        const set = this.#register(new Set());
+        for (const item of v as Encoded[]) set.add(this.value(item));
+        return set;
+      }
+      case "O": {
+        const out = this.#register({} as Record<string, unknown>);
+        for (const [k, val] of v as [string, Encoded][]) setOwn(out, k, this.value(val));
+        return out;
+      }
+      case "E":
+        return this.#error(e);
+      default:
+        throw new TypeError(`cannot decode a value tagged ${JSON.stringify(tag)}`);
+    }
+  }
+
+  #register<T>(o: T): T {
+    this.#objects.push(o);
+    return o;
+  }
+
+  #error(e: { [key: string]: Encoded }): Error {
+    const className = e.c as string;
+    const Class = BUILTIN_ERRORS[className] ?? this.#resolve(className) ?? Error;
+    // A native error object with the class's prototype, made without running the class's constructor (which
+    // might need other arguments or have side effects): pickle rebuilds objects without __init__ likewise.
+    const error = Reflect.construct(Error, [], Class) as Error;
+    this.#objects.push(error);
+    const hidden = (key: string, value: unknown) =>
+      Object.defineProperty(error, key, { value, writable: true, configurable: true, enumerable: false });
+    if (e.m !== undefined) hidden("message", e.m);
+    if (e.s !== undefined) hidden("stack", e.s);
+    else delete (error as { stack?: string }).stack;
+    const props = (e.p ?? []) as [string, Encoded][];
+    if (e.n !== error.name && !props.some(([k]) => k === "name")) hidden("name", e.n);
+    if (e.x !== undefined) hidden("cause", this.value(e.x));
+    if (e.e !== undefined) hidden("errors", this.value(e.e));
+    for (const [k, val] of props) {
+      Object.defineProperty(error, k, { value: this.value(val), writable: true, configurable: true, enumerable: true });
+    }
+    return error;
+  }
+}
+
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") {
+    Object.defineProperty(target, key, { value, writable: true, configurable: true, enumerable: true });
+  } else {
+    target[key] = value;
+  }
+}
+
+function constructorName(o: object): string {
+  const ctor = (Object.getPrototypeOf(o) as { constructor?: { name?: unknown } } | null)?.constructor;
+  return typeof ctor?.name === "string" ? ctor.name : "Error";
+}
+
+function isWeakRef(o: object): boolean {
+  return typeof WeakRef === "function" && o instanceof WeakRef;
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}

@@ -1,0 +1,54 @@
+// The one narrow interface between the runtime-free core and the code that runs workers on Deno, Bun and Node.
+
+import type { FromWorker, ToWorker } from "../protocol.ts";
+
+/**
+ * Runs workers for the pool. Each runtime provides one per backend kind (`src/runtime/*.ts`); a test or a custom
+ * transport can pass its own as the `backend` option.
+ */
+export interface Backend {
+  /** Shown in errors: "node-process", "deno-worker", … */
+  readonly name: string;
+  /** The worker count used when `maxWorkers` is not given (the machine's available parallelism). */
+  readonly defaultMaxWorkers: number;
+  /**
+   * Starts a worker running the child side (`serve()` of `worker_main.ts`). Never throws for a worker that
+   * fails later: that is reported through `onExit`. The worker must not keep the parent's event loop alive on
+   * its own (the pool keeps the loop alive while it has work), and must not outlive the parent.
+   */
+  spawn(): WorkerHandle;
+}
+
+/** The parent's view of one worker. */
+export interface WorkerHandle {
+  /** The pid for a process, a counter for a thread. */
+  readonly id: number;
+  /** Sends a message; a no-op once the worker has exited. */
+  send(message: ToWorker): void;
+  /** Sets the one listener for the worker's messages. */
+  onMessage(listener: (message: FromWorker) => void): void;
+  /** Sets the one listener told, exactly once, that the worker ended, after all its messages were delivered. */
+  onExit(listener: (exit: WorkerExit) => void): void;
+  /** Kills the worker (force); resolves once it has exited. */
+  terminate(): Promise<void>;
+}
+
+/** How a worker ended. */
+export interface WorkerExit {
+  /** The exit code, or `null` when a signal ended it. */
+  readonly code: number | null;
+  /** The signal's name, such as "SIGKILL", or `null`. */
+  readonly signal: string | null;
+  /** An error the worker died of, when the runtime reports one (a thread's uncaught error). */
+  readonly error?: unknown;
+}
+
+/** The worker's view of its transport to the parent. */
+export interface ParentPort {
+  /** Sends a message to the parent. */
+  send(message: FromWorker): void;
+  /** Sets the one listener for the parent's messages. */
+  onMessage(listener: (message: ToWorker) => void): void;
+  /** Ends this worker with `code`, after every message sent so far has been delivered. */
+  exit(code: number): void;
+}

@@ -1,0 +1,72 @@
+// The thread backend: workers are node:worker_threads Workers (Node; Deno and Bun provide the module too).
+
+import { availableParallelism } from "node:os";
+import process from "node:process";
+import { parentPort, Worker } from "node:worker_threads";
+import type { FromWorker, ToWorker } from "../protocol.ts";
+import type { Backend, ParentPort, WorkerExit, WorkerHandle } from "./backend.ts";
+import { currentRuntime } from "./detect.ts";
+
+// On Node the thread starts in a small JavaScript file that installs the TypeScript loader first (a worker does
+// not inherit tsx's hooks); Deno and Bun run TypeScript themselves.
+const ENTRY = currentRuntime() === "node"
+  ? new URL("./thread_entry.mjs", import.meta.url)
+  : new URL("./thread_entry.ts", import.meta.url);
+
+/** Creates the backend that starts one worker thread per worker. */
+export function createBackend(): Backend {
+  const name = `${currentRuntime()}-worker`;
+  return {
+    name,
+    defaultMaxWorkers: availableParallelism(),
+    spawn(): WorkerHandle {
+      const worker = new Worker(ENTRY);
+      worker.unref();
+      let exited = false;
+      let failure: unknown;
+      let exitListener: ((exit: WorkerExit) => void) | undefined;
+      const closed = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+      worker.on("error", (error) => {
+        failure = error;
+      });
+      worker.once("exit", (code) => {
+        exited = true;
+        exitListener?.({ code, signal: null, error: failure });
+      });
+      return {
+        id: worker.threadId,
+        send(message: ToWorker) {
+          if (!exited) worker.postMessage(message);
+        },
+        onMessage(listener) {
+          worker.on("message", (message) => listener(message as FromWorker));
+        },
+        onExit(listener) {
+          exitListener = listener;
+        },
+        terminate() {
+          if (exited) return Promise.resolve();
+          void worker.terminate();
+          return closed;
+        },
+      };
+    },
+  };
+}
+
+/** The thread side: the worker's parent port. */
+export function threadPort(): ParentPort {
+  const port = parentPort!;
+  return {
+    send(message: FromWorker) {
+      port.postMessage(message);
+    },
+    onMessage(listener) {
+      port.on("message", (message) => listener(message as ToWorker));
+    },
+    exit(code: number) {
+      port.postMessage({ kind: "exiting", code } satisfies FromWorker);
+      process.exit(code);
+    },
+  };
+}
