@@ -164,10 +164,10 @@ let nextTaskId = 1;
  * import { ProcessPoolExecutor } from "@procpool/procpool";
  * import assert from "node:assert/strict";
  *
- * const module = new URL("./conformance/tasks/basic.ts", import.meta.url);
+ * const module = new URL("../conformance/tasks/basic.ts", import.meta.url);
  * await using pool = new ProcessPoolExecutor({ module, maxWorkers: 2 });
  * assert.equal(await pool.submit("double", 21), 42);
- * await assert.rejects(pool.submit("fail", "bad"), { name: "ValueError", message: "bad" });
+ * await assert.rejects(pool.submit("fail", "bad").result(), { name: "ValueError", message: "bad" });
  * const doubled: number[] = [];
  * for await (const x of pool.map("double", [1, 2, 3])) doubled.push(x as number);
  * assert.deepEqual(doubled, [2, 4, 6]);

@@ -170,6 +170,16 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return this.result().then(onFulfilled, onRejected);
   }
 
+  /** Like `Promise.prototype.catch`, on {@linkcode Future.result}. */
+  catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
+    return this.result().catch(onRejected);
+  }
+
+  /** Like `Promise.prototype.finally`, on {@linkcode Future.result}. */
+  finally(onFinally?: (() => void) | null): Promise<T> {
+    return this.result().finally(onFinally);
+  }
+
   /** CPython's repr, with `#ID` for the address: `<Future at #3 state=finished returned number>`. */
   toString(): string {
     let description: string;
