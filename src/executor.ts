@@ -550,11 +550,11 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   #onExit(slot: Slot, exit: WorkerExit): void {
     const expected = slot.state === "stopping" || (slot.state === "retiring" && slot.inflight.size === 0);
     slot.state = "exited";
-    this.#slots.delete(slot);
     if (!expected && this.#state !== "broken") {
+      // Still in #slots, so that its in-flight futures fail with the rest.
       this.#markBroken(slot.hasFatal ? slot.fatal : new WorkerExitError(this.#backend!.name, slot.handle.id, exit));
-      return;
     }
+    this.#slots.delete(slot);
     if (this.#pending.size > 0) this.#dispatch();
     else this.#settle();
   }
