@@ -34,9 +34,9 @@ export async function workThatFails(): Promise<string> {
 }
 
 /** Same failure as `workThatFails`, but takes an item so that it can be mapped (example 05). */
-export async function workOnItemThatFails(value: number): Promise<string> {
+export async function workOnItemThatFails(_value: number): Promise<string> {
   await pause(200);
-  throw new Error(`Something bad happened!`, { cause: undefined && value });
+  throw new Error("Something bad happened!");
 }
 
 /** Succeeds after a short pause (example 06). */
