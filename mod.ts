@@ -40,5 +40,14 @@ export {
 } from "./src/errors.ts";
 export { setLogger } from "./src/logger.ts";
 export type { Logger } from "./src/logger.ts";
-export type { Backend, ParentPort, WorkerExit, WorkerHandle } from "./src/runtime/backend.ts";
+export type {
+  Backend,
+  BackendOptions,
+  DenoPermissionMap,
+  DenoPermissions,
+  DenoPermissionValue,
+  ParentPort,
+  WorkerExit,
+  WorkerHandle,
+} from "./src/runtime/backend.ts";
 export type { BackendKind } from "./src/runtime/detect.ts";

@@ -29,7 +29,8 @@ import {
   type Task,
   type TaskResult,
 } from "./protocol.ts";
-import type { Backend, WorkerExit, WorkerHandle } from "./runtime/backend.ts";
+import type { Backend, DenoPermissions, WorkerExit, WorkerHandle } from "./runtime/backend.ts";
+import { checkDenoPermissions } from "./runtime/deno_permissions.ts";
 import { type BackendKind, checkBackendKind, loadBackend } from "./runtime/detect.ts";
 
 /** Any function a task module exports. */
@@ -57,6 +58,15 @@ export interface ProcessPoolExecutorOptions {
    * @default {"auto"}
    */
   readonly backend?: BackendKind | Backend;
+  /**
+   * Deno only: what the workers may do. `"inherit"` gives each worker the permissions the parent holds in full
+   * (a permission the parent holds only for some paths or hosts must be listed); `"none"` or a map such as
+   * `{ read: true, net: ["example.com"] }` restricts them. A process worker gets them as `deno run` flags; a
+   * thread worker with anything but `"inherit"` is a Deno Web Worker, which needs `--unstable-worker-options`.
+   * The task module's file is always readable. Ignored on Node and Bun.
+   * @default {"inherit"}
+   */
+  readonly denoPermissions?: DenoPermissions;
 }
 
 /** Options of {@linkcode ProcessPoolExecutor.shutdown}. */
@@ -180,6 +190,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   readonly #initArgs: Encoded;
   readonly #maxTasks: number | undefined;
   readonly #backendOption: BackendKind | Backend;
+  readonly #denoPermissions: DenoPermissions;
 
   #state: PoolState = "open";
   #backend: Backend | undefined;
@@ -226,6 +237,8 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     if (typeof backend !== "object" || backend === null) checkBackendKind(backend);
     else if (typeof backend.spawn !== "function") throw new TypeError("Cannot create the pool: backend has no spawn()");
     this.#backendOption = backend;
+    checkDenoPermissions(options.denoPermissions);
+    this.#denoPermissions = options.denoPermissions ?? "inherit";
     void this.#load();
   }
 
@@ -403,7 +416,9 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     }
     let backend: Backend;
     try {
-      backend = typeof this.#backendOption === "object" ? this.#backendOption : await loadBackend(this.#backendOption);
+      backend = typeof this.#backendOption === "object"
+        ? this.#backendOption
+        : await loadBackend(this.#backendOption, { module: this.#module, denoPermissions: this.#denoPermissions });
     } catch (error) {
       return this.#markBroken(error);
     }
@@ -426,8 +441,8 @@ export class ProcessPoolExecutor implements AsyncDisposable {
 
   #dispatch(): void {
     this.#dispatchQueued = false;
-    if (this.#hello === undefined || this.#state === "broken") return;
-    while (this.#pending.size > 0) {
+    if (this.#hello === undefined) return;
+    while (this.#pending.size > 0 && this.#state !== "broken") {
       const slot = this.#pickSlot();
       if (slot === undefined) break;
       let room = slot.window - slot.inflight.size;
@@ -465,8 +480,15 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     return best;
   }
 
-  #spawn(): Slot {
-    const handle = this.#backend!.spawn();
+  #spawn(): Slot | undefined {
+    let handle: WorkerHandle;
+    try {
+      handle = this.#backend!.spawn();
+    } catch (error) {
+      // A worker the runtime refuses to start (Deno without --unstable-worker-options for restricted workers).
+      this.#markBroken(error);
+      return undefined;
+    }
     const slot: Slot = {
       handle,
       state: "starting",

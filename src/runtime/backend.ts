@@ -19,6 +19,32 @@ export interface Backend {
   spawn(): WorkerHandle;
 }
 
+/** One Deno permission for workers: granted (`true`), refused (`false`), granted for a list, or the parent's. */
+export type DenoPermissionValue = boolean | "inherit" | readonly string[];
+
+/** Deno permissions for workers, by kind; a kind left out is refused. */
+export interface DenoPermissionMap {
+  readonly read?: DenoPermissionValue;
+  readonly write?: DenoPermissionValue;
+  readonly net?: DenoPermissionValue;
+  readonly env?: DenoPermissionValue;
+  readonly run?: DenoPermissionValue;
+  readonly ffi?: DenoPermissionValue;
+  readonly sys?: DenoPermissionValue;
+  readonly import?: DenoPermissionValue;
+}
+
+/** What Deno workers may do: `"inherit"` (the parent's permissions), `"none"`, or a {@linkcode DenoPermissionMap}. */
+export type DenoPermissions = "inherit" | "none" | DenoPermissionMap;
+
+/** Settings a backend is created with. */
+export interface BackendOptions {
+  /** The task module's URL. */
+  readonly module: string;
+  /** Deno only: the permissions of the workers. Ignored on Node and Bun. */
+  readonly denoPermissions: DenoPermissions;
+}
+
 /** The parent's view of one worker. */
 export interface WorkerHandle {
   /** The pid for a process, a counter for a thread. */

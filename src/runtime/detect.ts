@@ -1,6 +1,6 @@
 // Which runtime this is, and the lazy loading of the backend that runs workers on it.
 
-import type { Backend } from "./backend.ts";
+import type { Backend, BackendOptions } from "./backend.ts";
 
 /** The kinds of backend a pool can ask for; `"auto"` is the runtime's default. */
 export type BackendKind = "auto" | "worker" | "process";
@@ -17,24 +17,44 @@ export function currentRuntime(): RuntimeName {
   return "node";
 }
 
-/** Throws a TypeError naming `kind` unless it is a backend kind this runtime can give. */
+interface DenoGlobal {
+  permissions: { querySync(descriptor: { name: string }): { state: string } };
+  errors: { PermissionDenied: new (message: string) => Error };
+}
+
+/**
+ * Throws unless `kind` is a backend kind this runtime can give: a TypeError naming an unknown kind, and on
+ * Deno, Deno's PermissionDenied for `"process"` without the run permission.
+ */
 export function checkBackendKind(kind: unknown): asserts kind is BackendKind {
   if (typeof kind !== "string" || !KINDS.includes(kind)) {
     throw new TypeError(
       `Cannot create the pool: unknown backend ${JSON.stringify(String(kind))}; expected "auto", "worker" or "process"`,
     );
   }
+  if (kind === "process" && currentRuntime() === "deno") {
+    const deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
+    if (deno.permissions.querySync({ name: "run" }).state !== "granted") {
+      throw new deno.errors.PermissionDenied(
+        'Cannot create the pool: backend "process" needs the run permission; run Deno with --allow-run',
+      );
+    }
+  }
+}
+
+interface BackendModule {
+  createBackend(options: BackendOptions): Backend;
 }
 
 /** The backend modules: each exports `createBackend()`. Loaded by `import()` only when first needed. */
-const loaders: Record<RuntimeName, Record<Exclude<BackendKind, "auto">, () => Promise<{ createBackend(): Backend }>>> = {
+const loaders: Record<RuntimeName, Record<Exclude<BackendKind, "auto">, () => Promise<BackendModule>>> = {
   node: {
     process: () => import("./node_child_process.ts"),
     worker: () => import("./node_worker_threads.ts"),
   },
   deno: {
     process: () => import("./node_child_process.ts"),
-    worker: () => import("./node_worker_threads.ts"),
+    worker: () => import("./deno_worker.ts"),
   },
   bun: {
     process: () => import("./node_child_process.ts"),
@@ -44,17 +64,17 @@ const loaders: Record<RuntimeName, Record<Exclude<BackendKind, "auto">, () => Pr
 
 const defaults: Record<RuntimeName, Exclude<BackendKind, "auto">> = { node: "process", deno: "worker", bun: "worker" };
 
-const cache = new Map<string, Promise<Backend>>();
+const modules = new Map<string, Promise<BackendModule>>();
 
-/** Loads (once) and returns the backend of `kind` for this runtime. */
-export function loadBackend(kind: BackendKind): Promise<Backend> {
+/** Creates a backend of `kind` for this runtime, importing its module the first time it is needed. */
+export async function loadBackend(kind: BackendKind, options: BackendOptions): Promise<Backend> {
   const runtime = currentRuntime();
   const concrete = kind === "auto" ? defaults[runtime] : kind;
   const key = `${runtime}-${concrete}`;
-  let backend = cache.get(key);
-  if (backend === undefined) {
-    backend = loaders[runtime][concrete]().then((m) => m.createBackend());
-    cache.set(key, backend);
+  let module = modules.get(key);
+  if (module === undefined) {
+    module = loaders[runtime][concrete]();
+    modules.set(key, module);
   }
-  return backend;
+  return (await module).createBackend(options);
 }

@@ -1,12 +1,15 @@
 // The process backend: workers are child processes made by node:child_process fork (Node; Deno and Bun too).
 
-import { type ChildProcess, fork } from "node:child_process";
+import { type ChildProcess, fork, spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import type { FromWorker, ToWorker } from "../protocol.ts";
-import type { Backend, ParentPort, WorkerExit, WorkerHandle } from "./backend.ts";
+import type { Backend, BackendOptions, ParentPort, WorkerExit, WorkerHandle } from "./backend.ts";
+import { permissionFlags } from "./deno_permissions.ts";
 import { currentRuntime } from "./detect.ts";
+
+declare const Deno: { execPath(): string };
 
 const ENTRY = fileURLToPath(new URL("./child_entry.ts", import.meta.url));
 
@@ -18,18 +21,26 @@ function childExecArgv(): string[] {
   return process.execArgv.filter((flag) => !/^--(test|inspect|watch|experimental-test)/.test(flag));
 }
 
-/** Creates the backend that forks one child process per worker. */
-export function createBackend(): Backend {
+// Node and Bun fork themselves. Deno's fork would grant the child every permission, so on Deno the child is a
+// `deno run` with the pool's permission flags, spawned with the same IPC channel fork sets up.
+function startChild(options: BackendOptions): ChildProcess {
+  const stdio: ["inherit", "inherit", "inherit", "ipc"] = ["inherit", "inherit", "inherit", "ipc"];
+  if (currentRuntime() === "deno") {
+    const modulePath = options.module.startsWith("file:") ? fileURLToPath(options.module) : undefined;
+    const flags = permissionFlags(options.denoPermissions, modulePath);
+    return spawn(Deno.execPath(), ["run", ...flags, ENTRY], { stdio, serialization: "json" });
+  }
+  return fork(ENTRY, [], { stdio, execArgv: childExecArgv(), serialization: "json" });
+}
+
+/** Creates the backend that starts one child process per worker. */
+export function createBackend(options: BackendOptions): Backend {
   const name = `${currentRuntime()}-process`;
   return {
     name,
     defaultMaxWorkers: availableParallelism(),
     spawn(): WorkerHandle {
-      const child = fork(ENTRY, [], {
-        stdio: ["inherit", "inherit", "inherit", "ipc"],
-        execArgv: childExecArgv(),
-        serialization: "json",
-      });
+      const child = startChild(options);
       live.add(child);
       if (!exitHookInstalled) {
         exitHookInstalled = true;

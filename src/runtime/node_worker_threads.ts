@@ -4,7 +4,7 @@ import { availableParallelism } from "node:os";
 import process from "node:process";
 import { parentPort, Worker } from "node:worker_threads";
 import type { FromWorker, ToWorker } from "../protocol.ts";
-import type { Backend, ParentPort, WorkerExit, WorkerHandle } from "./backend.ts";
+import type { Backend, BackendOptions, ParentPort, WorkerExit, WorkerHandle } from "./backend.ts";
 import { currentRuntime } from "./detect.ts";
 
 // On Node the thread starts in a small JavaScript file that installs the TypeScript loader first (a worker does
@@ -14,7 +14,7 @@ const ENTRY = currentRuntime() === "node"
   : new URL("./thread_entry.ts", import.meta.url);
 
 /** Creates the backend that starts one worker thread per worker. */
-export function createBackend(): Backend {
+export function createBackend(_options: BackendOptions): Backend {
   const name = `${currentRuntime()}-worker`;
   return {
     name,
