@@ -28,7 +28,7 @@ export type { MapOptions } from "./src/map.ts";
 export { Future } from "./src/future.ts";
 export type { DoneCallback, FutureState } from "./src/future.ts";
 export { ALL_COMPLETED, asCompleted, FIRST_COMPLETED, FIRST_EXCEPTION, wait } from "./src/wait.ts";
-export type { AsCompletedOptions, DoneAndNotDone, ReturnWhen, WaitOptions } from "./src/wait.ts";
+export type { AsCompletedOptions, CompletedFuture, DoneAndNotDone, ReturnWhen, WaitOptions } from "./src/wait.ts";
 export {
   BrokenExecutor,
   BrokenProcessPool,

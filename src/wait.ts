@@ -32,6 +32,13 @@ export interface DoneAndNotDone<T> {
   readonly notDone: Set<Future<T>>;
 }
 
+/**
+ * A future as {@linkcode asCompleted} yields it: the same `Future` object, typed without `then`/`catch`/`finally`,
+ * because TypeScript types the variable of `for await` as the awaited value of what is yielded, and a thenable
+ * future would be typed as its result. `f as Future<T>` gives the full type back.
+ */
+export type CompletedFuture<T> = Omit<Future<T>, "then" | "catch" | "finally">;
+
 /** Options of {@linkcode asCompleted}. */
 export interface AsCompletedOptions {
   /**
@@ -126,7 +133,7 @@ export async function wait<T>(fs: Iterable<Future<T>>, options: WaitOptions = {}
  * @typeParam T The futures' result type.
  * @param fs The futures (any iterable).
  * @param options The timeout.
- * @returns An async iterable of the futures.
+ * @returns An async iterable of the futures themselves (typed as {@linkcode CompletedFuture}).
  * @throws {TypeError} at the call, for a non-Future in `fs`.
  * @throws {RangeError} at the call, for a NaN timeout.
  * @throws {TimeoutError} from iteration, "N (of M) futures unfinished", when the timeout passes.
@@ -141,14 +148,14 @@ export async function wait<T>(fs: Iterable<Future<T>>, options: WaitOptions = {}
  * b.setResult("b");
  * setTimeout(() => a.setResult("a"), 10);
  * const seen: string[] = [];
- * for await (const f of asCompleted([a, b])) seen.push(await f);
+ * for await (const f of asCompleted([a, b])) seen.push(await f.result());
  * assert.deepEqual(seen, ["b", "a"]);
  * ```
  */
 export function asCompleted<T>(
   fs: Iterable<Future<T>>,
   options: AsCompletedOptions = {},
-): AsyncIterableIterator<Future<T>> {
+): AsyncIterableIterator<CompletedFuture<T>> {
   const futures = uniqueFutures(fs, "iterate asCompleted");
   const timeout = checkTimeout(options.timeout);
   return new AsCompletedIterator(futures, timeout);
