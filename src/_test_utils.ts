@@ -1,0 +1,92 @@
+// Test helpers: an in-memory backend whose "workers" run serve() in this process, for fast unit tests.
+
+import type { FromWorker, ToWorker } from "./protocol.ts";
+import type { Backend, BackendOptions, ParentPort, WorkerExit, WorkerHandle } from "./runtime/backend.ts";
+import { serve } from "./worker_main.ts";
+
+/** A worker of {@linkcode memoryBackend}, with what a test needs to look at or do to it. */
+export interface MemoryWorker extends WorkerHandle {
+  /** Every message the parent sent it. */
+  readonly received: ToWorker[];
+  /** Whether it has exited. */
+  readonly exited: boolean;
+  /** Ends it as a crash would, with this exit. */
+  crash(exit: WorkerExit): void;
+}
+
+/** An in-memory {@linkcode Backend} and the workers it started. */
+export interface MemoryBackend extends Backend {
+  readonly workers: MemoryWorker[];
+}
+
+/**
+ * A backend whose workers run `serve()` in this process. Messages travel through JSON (as on the fork
+ * transport) on a later macrotask, so that ordering and batching resemble a real transport.
+ */
+export function memoryBackend(options: Partial<BackendOptions> & { maxWorkers?: number } = {}): MemoryBackend {
+  const workers: MemoryWorker[] = [];
+  let nextId = 1;
+  return {
+    name: "memory",
+    defaultMaxWorkers: options.maxWorkers ?? 2,
+    workers,
+    spawn(): WorkerHandle {
+      let toParent: ((message: FromWorker) => void) | undefined;
+      let toChild: ((message: ToWorker) => void) | undefined;
+      let exitListener: ((exit: WorkerExit) => void) | undefined;
+      let exited = false;
+      const received: ToWorker[] = [];
+      const end = (exit: WorkerExit) => {
+        if (exited) return;
+        exited = true;
+        setTimeout(() => exitListener?.(exit), 0);
+      };
+      const port: ParentPort = {
+        send(message) {
+          const copy = JSON.parse(JSON.stringify(message)) as FromWorker;
+          setTimeout(() => {
+            if (!exited) toParent?.(copy);
+          }, 0);
+        },
+        onMessage(listener) {
+          toChild = listener;
+        },
+        exit(code) {
+          // Messages already sent are delivered first: they were queued before this timer.
+          setTimeout(() => end({ code, signal: null }), 0);
+        },
+      };
+      serve(port);
+      const worker: MemoryWorker = {
+        id: nextId++,
+        received,
+        get exited() {
+          return exited;
+        },
+        send(message) {
+          if (exited) return;
+          received.push(message);
+          const copy = JSON.parse(JSON.stringify(message)) as ToWorker;
+          setTimeout(() => {
+            if (!exited) toChild?.(copy);
+          }, 0);
+        },
+        onMessage(listener) {
+          toParent = listener;
+        },
+        onExit(listener) {
+          exitListener = listener;
+        },
+        terminate() {
+          end({ code: null, signal: "SIGKILL" });
+          return new Promise((resolve) => setTimeout(resolve, 1));
+        },
+        crash(exit) {
+          end(exit);
+        },
+      };
+      workers.push(worker);
+      return worker;
+    },
+  };
+}

@@ -1,0 +1,197 @@
+// Unit tests of the executor's core logic (dispatch window, breaking, retiring, shutdown) on the in-memory backend.
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { BrokenProcessPool, ProcessPoolExecutor, RuntimeError, setLogger, WorkerExitError } from "../mod.ts";
+import type { Future } from "../mod.ts";
+import { memoryBackend } from "./_test_utils.ts";
+import type { Task } from "./protocol.ts";
+
+const module = new URL("../conformance/tasks/basic.ts", import.meta.url);
+
+function tasksIn(worker: { received: { kind: string; tasks?: Task[] }[] }): Task[][] {
+  return worker.received.filter((m) => m.kind === "run").map((m) => m.tasks!);
+}
+
+describe("ProcessPoolExecutor core (in-memory backend)", () => {
+  it("R4.1 a worker starts with a window of two tasks, so queued slow tasks stay pending and cancellable", async () => {
+    const backend = memoryBackend();
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
+    const futures: Future<number>[] = [];
+    for (let i = 0; i < 10; i++) futures.push(pool.submit("slowDouble", i, 30));
+    await futures[0].result();
+    assert.equal(backend.workers.length, 1);
+    assert.ok(tasksIn(backend.workers[0])[0].length <= 2, "the first message carries at most two tasks");
+    assert.equal(futures[9].running(), false);
+    assert.equal(futures[9].cancel(), true);
+    await pool.shutdown();
+    assert.equal(futures[9].cancelled(), true);
+    assert.deepEqual(await Promise.all(futures.slice(0, 9).map((f) => f.result())), [0, 2, 4, 6, 8, 10, 12, 14, 16]);
+    const ran = tasksIn(backend.workers[0]).flat().map((t) => t[2]);
+    assert.equal(ran.length, 9, "the cancelled task was never sent");
+  });
+
+  it("R4.1 the window widens while tasks are quick, batching many tasks per message", async () => {
+    const backend = memoryBackend();
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 2, backend });
+    const futures = Array.from({ length: 3000 }, (_, i) => pool.submit("double", i));
+    const results = await Promise.all(futures.map((f) => f.result()));
+    assert.deepEqual(results, Array.from({ length: 3000 }, (_, i) => i * 2));
+    const batches = backend.workers.flatMap(tasksIn);
+    assert.ok(Math.max(...batches.map((b) => b.length)) > 8, "some message carries more than 8 tasks");
+    assert.ok(batches.length < 1500, `3000 tasks took ${batches.length} messages`);
+    await pool.shutdown();
+  });
+
+  it("R7.4 workers start lazily: one task on an idle pool uses one worker, reused for the next", async () => {
+    const backend = memoryBackend();
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 4, backend });
+    for (let i = 0; i < 3; i++) assert.equal(await pool.submit("double", i), i * 2);
+    assert.equal(backend.workers.length, 1);
+    await pool.shutdown();
+    assert.equal(backend.workers[0].exited, true);
+  });
+
+  it("R7.4 maxWorkers defaults to the backend's parallelism", async () => {
+    const backend = memoryBackend({ maxWorkers: 3 });
+    const pool = new ProcessPoolExecutor({ module, backend });
+    const futures = Array.from({ length: 12 }, (_, i) => pool.submit("slowDouble", i, 20));
+    await Promise.all(futures.map((f) => f.result()));
+    assert.equal(backend.workers.length, 3);
+    await pool.shutdown();
+  });
+
+  it("R8.1 a worker that dies fails every unfinished future, in submission order, with BrokenProcessPool", async () => {
+    const backend = memoryBackend();
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
+    const done = await pool.submit("double", 1);
+    const order: number[] = [];
+    const futures = Array.from({ length: 5 }, (_, i) => pool.submit("slowDouble", i, 1000));
+    futures.forEach((f, i) => f.addDoneCallback(() => order.push(i)));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    backend.workers[0].crash({ code: 7, signal: null });
+    for (const f of futures) {
+      const error = await f.exception();
+      assert.ok(error instanceof BrokenProcessPool);
+      assert.equal(
+        error.message,
+        "A process in the process pool was terminated abruptly while the future was running or pending.",
+      );
+      assert.ok(error.cause instanceof WorkerExitError);
+      assert.equal((error.cause as WorkerExitError).code, 7);
+      assert.match((error.cause as WorkerExitError).message, /worker 1 \(memory\) exited with code 7/);
+    }
+    assert.deepEqual(order, [0, 1, 2, 3, 4]);
+    assert.equal(done, 2);
+    assert.throws(() => pool.submit("double", 1), BrokenProcessPool);
+    await pool.shutdown();
+  });
+
+  it("R1.4 the broken flag is set before futures fail: submit() in their callbacks throws", async () => {
+    const backend = memoryBackend();
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
+    const future = pool.submit("slowDouble", 1, 1000);
+    let thrown: unknown;
+    future.addDoneCallback(() => {
+      try {
+        pool.submit("double", 1);
+      } catch (error) {
+        thrown = error;
+      }
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    backend.workers[0].crash({ code: null, signal: "SIGKILL" });
+    await future.exception();
+    assert.ok(thrown instanceof BrokenProcessPool);
+    assert.equal((thrown as Error).message, "A child process terminated abruptly, the process pool is not usable anymore");
+    await pool.shutdown();
+  });
+
+  it("R8.3 an idle worker that dies breaks the pool too", async () => {
+    const backend = memoryBackend();
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
+    assert.equal(await pool.submit("double", 2), 4);
+    backend.workers[0].crash({ code: 1, signal: null });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.throws(() => pool.submit("double", 1), BrokenProcessPool);
+    await pool.shutdown();
+  });
+
+  it("R7.5 maxTasksPerChild retires a worker after n tasks and a fresh one takes the queued work", async () => {
+    const backend = memoryBackend();
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, maxTasksPerChild: 2, backend });
+    const futures = Array.from({ length: 7 }, (_, i) => pool.submit("double", i));
+    assert.deepEqual(await Promise.all(futures.map((f) => f.result())), [0, 2, 4, 6, 8, 10, 12]);
+    assert.equal(backend.workers.length, 4);
+    for (const worker of backend.workers) assert.ok(tasksIn(worker).flat().length <= 2);
+    await pool.shutdown();
+    assert.ok(backend.workers.every((w) => w.exited));
+  });
+
+  it("R7.2 shutdown() waits for running work, stops every worker, and every call resolves", async () => {
+    const backend = memoryBackend();
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 2, backend });
+    const futures = Array.from({ length: 4 }, (_, i) => pool.submit("slowDouble", i, 20));
+    const calls = [pool.shutdown(), pool.shutdown(), pool.shutdown({ wait: true })];
+    await Promise.all(calls);
+    assert.ok(futures.every((f) => f.done() && !f.cancelled()));
+    assert.ok(backend.workers.every((w) => w.exited));
+    assert.ok(backend.workers.every((w) => w.received.some((m) => m.kind === "stop")));
+    assert.throws(() => pool.submit("double", 1), RuntimeError);
+    await pool.shutdown();
+  });
+
+  it("R7.2 shutdown({ cancelFutures: true }) cancels what has not started and runs what has", async () => {
+    const backend = memoryBackend();
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
+    const futures = Array.from({ length: 8 }, (_, i) => pool.submit("slowDouble", i, 20));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await pool.shutdown({ cancelFutures: true });
+    const cancelled = futures.filter((f) => f.cancelled()).length;
+    assert.ok(cancelled >= 5, `${cancelled} of 8 cancelled`);
+    for (const f of futures.filter((f) => !f.cancelled())) assert.equal(typeof await f.result(), "number");
+  });
+
+  it("R9.1 a backend that cannot start a worker breaks the pool; its error is the cause", async () => {
+    const refusal = new Error("no workers here");
+    const pool = new ProcessPoolExecutor({
+      module,
+      backend: {
+        name: "refusing",
+        defaultMaxWorkers: 1,
+        spawn() {
+          throw refusal;
+        },
+      },
+    });
+    const error = await pool.submit("double", 1).exception();
+    assert.ok(error instanceof BrokenProcessPool);
+    assert.equal(error.cause, refusal);
+    await pool.shutdown();
+  });
+
+  it("R9.1 a backend object without spawn() is a TypeError", () => {
+    assert.throws(
+      () => new ProcessPoolExecutor({ module, backend: {} as unknown as ReturnType<typeof memoryBackend> }),
+      TypeError,
+    );
+  });
+
+  it("R3.3 a done-callback that throws is logged and the pool carries on", async () => {
+    const logged: string[] = [];
+    const previous = setLogger((message) => logged.push(message));
+    try {
+      const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend: memoryBackend() });
+      const future = pool.submit("double", 4);
+      future.addDoneCallback(() => {
+        throw new Error("callback failed");
+      });
+      assert.equal(await future, 8);
+      assert.match(logged[0], /^exception calling callback for <Future at #\d+ state=finished returned number>$/);
+      assert.equal(await pool.submit("double", 5), 10);
+      await pool.shutdown();
+    } finally {
+      setLogger(previous);
+    }
+  });
+});
