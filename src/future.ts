@@ -101,6 +101,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * @throws {RangeError} (as a rejection) if `timeoutMs` is NaN.
    */
   result(timeoutMs?: number): Promise<T> {
+    if (this.#state === "FINISHED" && (timeoutMs === undefined || typeof timeoutMs === "number")) {
+      // Already finished: settle at once (a timeout cannot matter, only a NaN one is an error).
+      if (!Number.isNaN(timeoutMs)) return this.#failed ? Promise.reject(this.#error) : Promise.resolve(this.#value as T);
+    }
     return this.#wait(timeoutMs).then(() => this.#outcome());
   }
 

@@ -85,12 +85,34 @@ const BUILTIN_ERRORS: Record<string, new (...args: never[]) => Error> = {
  * carry either: functions, symbols, weak collections, promises.
  */
 export function encode(value: unknown): Encoded {
+  // Fast paths for what tiny tasks send: a JSON-safe primitive, or a flat list of them (an argument list).
+  if (isPlainPrimitive(value)) return value;
+  if (Array.isArray(value) && value.every(isPlainPrimitive)) return value.slice();
   return new Encoder().value(value);
 }
 
 /** Rebuilds a value made by {@linkcode encode}; errors are rebuilt with classes found by `resolve`. */
 export function decode(encoded: Encoded, resolve: ClassResolver = () => undefined): unknown {
+  if (encoded === null || typeof encoded !== "object") return encoded;
+  // A flat list of primitives needs no rebuilding; the transport already gave us a fresh copy.
+  if (Array.isArray(encoded) && encoded.every(isScalar)) return encoded;
   return new Decoder(resolve).value(encoded);
+}
+
+function isPlainPrimitive(v: unknown): v is string | boolean | number | null {
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(v) && !Object.is(v, -0);
+    default:
+      return v === null;
+  }
+}
+
+function isScalar(v: Encoded): boolean {
+  return v === null || typeof v !== "object";
 }
 
 class Encoder {
