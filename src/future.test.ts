@@ -182,7 +182,7 @@ describe("Future states (R4.1, R4.2)", () => {
     assert.equal(b.cancelled(), true);
   });
 
-  it("R4.1 setRunningOrNotifyCancel() in RUNNING, CANCELLED_AND_NOTIFIED or FINISHED throws RuntimeError \"Future in unexpected state\"", () => {
+  it('R4.1 setRunningOrNotifyCancel() in RUNNING, CANCELLED_AND_NOTIFIED or FINISHED throws RuntimeError "Future in unexpected state"', () => {
     withLog((entries) => {
       const f = fixtures();
       for (const future of [f.rf, f.cnf, f.ef, f.sf]) {
@@ -285,7 +285,7 @@ describe("Future.result() and Future.exception() (R2.2, R2.5, R4.3, R4.4, R9.3)"
     assert.equal(await f.exception(), error);
   });
 
-  it("R2.5 a thrown non-Error (undefined, null, 0, \"\", false) is a failure: result() rejects with that same value", async () => {
+  it('R2.5 a thrown non-Error (undefined, null, 0, "", false) is a failure: result() rejects with that same value', async () => {
     for (const thrown of [undefined, null, 0, "", false]) {
       const f = new Future<string>();
       f.setException(thrown);
@@ -385,7 +385,7 @@ describe("Future.result() and Future.exception() (R2.2, R2.5, R4.3, R4.4, R9.3)"
 });
 
 describe("Future.setResult()/setException() when done (R4.5)", () => {
-  it("R4.5 setResult() on a finished future throws InvalidStateError \"FINISHED: <repr>\" and keeps the first result (CPython test_multiple_set_result)", async () => {
+  it('R4.5 setResult() on a finished future throws InvalidStateError "FINISHED: <repr>" and keeps the first result (CPython test_multiple_set_result)', async () => {
     const f = new Future<number>();
     f.setResult(1);
     assert.throws(
@@ -402,7 +402,7 @@ describe("Future.setResult()/setException() when done (R4.5)", () => {
     assert.equal(await f.result(), 1);
   });
 
-  it("R4.5 setException() on a failed future throws InvalidStateError \"FINISHED: … raised ValueError\" and keeps the first error (CPython test_multiple_set_exception)", async () => {
+  it('R4.5 setException() on a failed future throws InvalidStateError "FINISHED: … raised ValueError" and keeps the first error (CPython test_multiple_set_exception)', async () => {
     const f = new Future<number>();
     const first = new ValueError("first");
     f.setException(first);
@@ -574,7 +574,7 @@ describe("Future done-callbacks (R3.1–R3.3)", () => {
     assert.deepEqual(order, ["outer start", "inner", "outer end", "second"]);
   });
 
-  it("R3.3 a callback that throws is logged as \"exception calling callback for <repr>\" with the error; later callbacks still run (CPython test_done_callback_raises)", async () => {
+  it('R3.3 a callback that throws is logged as "exception calling callback for <repr>" with the error; later callbacks still run (CPython test_done_callback_raises)', async () => {
     await withLogAsync(async (entries) => {
       const f = new Future<number>();
       const boom = new Error("doh!");
@@ -595,7 +595,7 @@ describe("Future done-callbacks (R3.1–R3.3)", () => {
     });
   });
 
-  it("R3.3 a callback that throws on a failed future is logged with \"state=finished raised NAME\" and the outcome is kept", async () => {
+  it('R3.3 a callback that throws on a failed future is logged with "state=finished raised NAME" and the outcome is kept', async () => {
     await withLogAsync(async (entries) => {
       const f = new Future<number>();
       const error = new ValueError("task");
@@ -614,7 +614,7 @@ describe("Future done-callbacks (R3.1–R3.3)", () => {
     });
   });
 
-  it("R3.3 a callback that throws on cancel() is logged with \"state=cancelled\" and cancel() still returns true", () => {
+  it('R3.3 a callback that throws on cancel() is logged with "state=cancelled" and cancel() still returns true', () => {
     withLog((entries) => {
       const f = new Future<number>();
       const boom = new Error("cb");
@@ -804,6 +804,22 @@ describe("Future as a thenable (R2.2)", () => {
     const error = new Error("e");
     bad.setException(error);
     assert.equal(await bad.then(() => "no", (e) => e), error);
+  });
+
+  it("R2.2 catch() and finally() act on the outcome as on result()", async () => {
+    const bad = new Future<number>();
+    const error = new ValueError("c");
+    bad.setException(error);
+    assert.equal(await bad.catch((e) => e), error);
+    let ran = 0;
+    const finallyOutcome = await settle(bad.finally(() => ran++));
+    assert.equal(ran, 1);
+    assert.ok(!finallyOutcome.ok && finallyOutcome.error === error);
+    const good = new Future<number>();
+    good.setResult(4);
+    assert.equal(await good.catch(() => -1), 4);
+    assert.equal(await good.finally(() => ran++), 4);
+    assert.equal(ran, 2);
   });
 
   it("R2.2 awaiting a future does not change it", async () => {

@@ -68,6 +68,9 @@ const TYPED_ARRAYS: Record<string, new (buffer: ArrayBuffer, offset: number, len
   BigUint64Array,
   DataView: DataView as unknown as new (buffer: ArrayBuffer, offset: number, length: number) => ArrayBufferView,
 };
+// Newer runtimes (Deno, Bun) have Float16Array, which structured clone carries; Node 20 does not.
+const float16 = (globalThis as { Float16Array?: (typeof TYPED_ARRAYS)[string] }).Float16Array;
+if (float16 !== undefined) TYPED_ARRAYS.Float16Array = float16;
 
 const BUILTIN_ERRORS: Record<string, new (...args: never[]) => Error> = {
   Error,
@@ -87,7 +90,7 @@ const BUILTIN_ERRORS: Record<string, new (...args: never[]) => Error> = {
 export function encode(value: unknown): Encoded {
   // Fast paths for what tiny tasks send: a JSON-safe primitive, or a flat list of them (an argument list).
   if (isPlainPrimitive(value)) return value;
-  if (Array.isArray(value) && value.every(isPlainPrimitive)) return value.slice();
+  if (Array.isArray(value) && isFlat(value)) return value.slice();
   return new Encoder().value(value);
 }
 
@@ -109,6 +112,12 @@ function isPlainPrimitive(v: unknown): v is string | boolean | number | null {
     default:
       return v === null;
   }
+}
+
+// Indexed, not every(): every() skips holes, which JSON would turn into null.
+function isFlat(list: unknown[]): boolean {
+  for (let i = 0; i < list.length; i++) if (!isPlainPrimitive(list[i])) return false;
+  return true;
 }
 
 function isScalar(v: Encoded): boolean {
@@ -164,7 +173,9 @@ class Encoder {
       // The toStringTag, not the constructor: a Node Buffer travels as the Uint8Array it is.
       const type = Object.prototype.toString.call(o).slice(8, -1);
       if (!(type in TYPED_ARRAYS)) throw new TypeError(`cannot send a ${type}: unknown binary view`);
-      return { [TAG]: "V", t: type, v: toBase64(new Uint8Array(o.buffer, o.byteOffset, o.byteLength)) };
+      // As structured clone does, a view travels with its whole buffer, so views of one buffer keep sharing it.
+      const length = o instanceof DataView ? o.byteLength : (o as unknown as { length: number }).length;
+      return { [TAG]: "V", t: type, b: this.value(o.buffer), o: o.byteOffset, l: length };
     }
     if (o instanceof ArrayBuffer) return { [TAG]: "B", v: toBase64(new Uint8Array(o)) };
     if (
@@ -195,14 +206,15 @@ class Encoder {
       c: constructorName(e),
       n: String(e.name),
     };
-    if (Object.hasOwn(e, "message")) out.m = String(e.message);
+    // Own, or from a getter (DOMException keeps its message and name on the prototype).
+    if (Object.hasOwn(e, "message") || (typeof e.message === "string" && e.message !== "")) out.m = String(e.message);
     if (typeof e.stack === "string") out.s = e.stack;
-    if (Object.hasOwn(e, "cause")) out.x = this.value(e.cause);
-    if (Object.hasOwn(e, "errors")) out.e = this.value((e as AggregateError).errors);
+    // cause and errors travel apart only when hidden, as the constructors make them; assigned ones are props.
+    const hidden = (key: string) => Object.hasOwn(e, key) && !Object.prototype.propertyIsEnumerable.call(e, key);
+    if (hidden("cause")) out.x = this.value(e.cause);
+    if (hidden("errors")) out.e = this.value((e as AggregateError).errors);
     const props: Encoded[] = [];
-    for (const k of Object.keys(e)) {
-      if (k !== "cause" && k !== "errors") props.push([k, this.value((e as unknown as Record<string, unknown>)[k])]);
-    }
+    for (const k of Object.keys(e)) props.push([k, this.value((e as unknown as Record<string, unknown>)[k])]);
     if (props.length > 0) out.p = props;
     return out;
   }
@@ -250,10 +262,14 @@ class Decoder {
       case "B":
         return this.#register(fromBase64(v as string).buffer as ArrayBuffer);
       case "V": {
-        const bytes = fromBase64(v as string);
+        // The view's index comes before its buffer's, as in the encoder; the view fills its slot once built.
+        const index = this.#objects.push(undefined) - 1;
+        const buffer = this.value(e.b) as ArrayBuffer;
         const View = TYPED_ARRAYS[e.t as string];
-        const per = (View as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
-        return this.#register(new View(bytes.buffer as ArrayBuffer, 0, bytes.byteLength / per));
+        if (View === undefined) throw new TypeError(`cannot decode a ${String(e.t)}: this runtime lacks it`);
+        const view = new View(buffer, e.o as number, e.l as number);
+        this.#objects[index] = view;
+        return view;
       }
       case "M": {
         const map = this.#register(new Map());
@@ -287,7 +303,8 @@ class Decoder {
     const Class = BUILTIN_ERRORS[className] ?? this.#resolve(className) ?? Error;
     // A native error object with the class's prototype, made without running the class's constructor (which
     // might need other arguments or have side effects): pickle rebuilds objects without __init__ likewise.
-    const error = Reflect.construct(Error, [], Class) as Error;
+    const Base = nearestBuiltin(Class);
+    const error = Reflect.construct(Base, Base === AggregateError ? [[]] : [], Class) as Error;
     this.#objects.push(error);
     const hidden = (key: string, value: unknown) =>
       Object.defineProperty(error, key, { value, writable: true, configurable: true, enumerable: false });
@@ -303,6 +320,15 @@ class Decoder {
     }
     return error;
   }
+}
+
+// The built-in error class `Class` derives from: constructing from it gives a genuine error of that kind.
+function nearestBuiltin(Class: new (...args: never[]) => Error): new (...args: unknown[]) => Error {
+  const builtins = Object.values(BUILTIN_ERRORS);
+  for (let c: unknown = Class; typeof c === "function"; c = Object.getPrototypeOf(c)) {
+    if (builtins.includes(c as new (...args: never[]) => Error)) return c as new (...args: unknown[]) => Error;
+  }
+  return Error;
 }
 
 function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import {
   ALL_COMPLETED,
   asCompleted,
+  type CompletedFuture,
   FIRST_COMPLETED,
   FIRST_EXCEPTION,
   Future,
@@ -60,14 +61,15 @@ function elapsedSince(start: number): number {
   return performance.now() - start;
 }
 
-function sameMembers<T>(actual: Iterable<T>, expected: T[]): void {
+function sameMembers(actual: Iterable<unknown>, expected: unknown[]): void {
   const a = [...actual];
   assert.equal(a.length, expected.length, `expected ${expected.length} members, got ${a.length}`);
   for (const x of expected) assert.ok(a.includes(x), "a member is missing");
 }
 
-async function collect<T>(iterable: AsyncIterable<Future<T>>): Promise<Future<T>[]> {
-  const out: Future<T>[] = [];
+// asCompleted() yields the Future objects themselves, typed as CompletedFuture (no then) for for-await's sake.
+async function collect<T>(iterable: AsyncIterable<CompletedFuture<T>>): Promise<CompletedFuture<T>[]> {
+  const out: CompletedFuture<T>[] = [];
   for await (const f of iterable) out.push(f);
   return out;
 }
@@ -325,11 +327,11 @@ describe("asCompleted() (R6.2, R6.3, R9.3, R9.4)", () => {
     for (const f of seen) assert.ok(f instanceof Future);
   });
 
-  it("R6.2 with a timeout, the done futures are yielded, then TimeoutError \"1 (of 4) futures unfinished\" (CPython test_future_times_out)", async () => {
+  it('R6.2 with a timeout, the done futures are yielded, then TimeoutError "1 (of 4) futures unfinished" (CPython test_future_times_out)', async () => {
     for (const timeout of [0, 60]) {
       const { cnf, ef, sf } = fixtures();
       const sleeper = new Future<number>();
-      const seen: Future<number>[] = [];
+      const seen: CompletedFuture<number>[] = [];
       const start = performance.now();
       await assert.rejects(
         (async () => {
@@ -349,10 +351,10 @@ describe("asCompleted() (R6.2, R6.3, R9.3, R9.4)", () => {
     }
   });
 
-  it("R6.2 the timeout message is exactly \"2 (of 4) futures unfinished\" for [CNF, PF, RF, SF] (CPython test_correct_timeout_exception_msg)", async () => {
+  it('R6.2 the timeout message is exactly "2 (of 4) futures unfinished" for [CNF, PF, RF, SF] (CPython test_correct_timeout_exception_msg)', async () => {
     const { cnf, pf, rf, sf } = fixtures();
     const it = asCompleted([cnf, pf, rf, sf], { timeout: 0 });
-    const seen: Future<number>[] = [];
+    const seen: CompletedFuture<number>[] = [];
     let caught: unknown;
     try {
       for await (const f of it) seen.push(f);
@@ -421,7 +423,7 @@ describe("asCompleted() (R6.2, R6.3, R9.3, R9.4)", () => {
   it("R6.2 futures completed one by one during iteration are each yielded as they complete (CPython test_free_reference_yielded_future)", async () => {
     const futures = [new Future<number>(), new Future<number>(), new Future<number>()];
     futures[0].setResult(0);
-    const seen: Future<number>[] = [];
+    const seen: CompletedFuture<number>[] = [];
     for await (const f of asCompleted(futures, { timeout: 5000 })) {
       seen.push(f);
       const next = futures[seen.length];
@@ -451,6 +453,28 @@ describe("asCompleted() (R6.2, R6.3, R9.3, R9.4)", () => {
     // No TimeoutError either, once stopped: wait past the deadline.
     await sleep(80);
     assert.deepEqual(await it.next(), { value: undefined, done: true });
+  });
+
+  it("R6.2 return() while a next() is waiting does not leave that next() hanging forever", async () => {
+    const f = new Future<number>();
+    const it = asCompleted([f]);
+    const waiting = it.next();
+    assert.deepEqual(await it.return!(), { value: undefined, done: true });
+    f.setResult(1);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const outcome = await Promise.race([
+      waiting,
+      new Promise<"hung">((resolve) => {
+        timer = setTimeout(() => resolve("hung"), 1000);
+      }),
+    ]);
+    clearTimeout(timer);
+    assert.notEqual(outcome, "hung", "the next() pending at return() never settled");
+    // Either the stop won (done) or the completion did (f); both end the wait.
+    assert.ok(
+      (outcome as IteratorResult<CompletedFuture<number>>).done === true ||
+        (outcome as IteratorResult<CompletedFuture<number>>).value === f,
+    );
   });
 
   it("R6.2 breaking out of for await stops the iteration", async () => {
@@ -484,7 +508,7 @@ describe("asCompleted() (R6.2, R6.3, R9.3, R9.4)", () => {
 
   it("R9.3 asCompleted() with a negative timeout checks once", async () => {
     const { pf, sf } = fixtures();
-    const seen: Future<number>[] = [];
+    const seen: CompletedFuture<number>[] = [];
     await assert.rejects(
       (async () => {
         for await (const f of asCompleted([pf, sf], { timeout: -5 })) seen.push(f);

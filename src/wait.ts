@@ -235,6 +235,7 @@ class AsCompletedIterator<T> implements AsyncIterableIterator<Future<T>> {
 
   #close(): IteratorResult<Future<T>, undefined> {
     this.#closed = true;
+    this.#signal.resolve(); // a next() waiting right now ends too
     for (const off of this.#unsubscribe) off();
     this.#unsubscribe.length = 0;
     return { value: undefined, done: true };
