@@ -24,11 +24,18 @@
 
 export { ProcessPoolExecutor, WorkerExitError } from "./src/executor.ts";
 export type { ProcessPoolExecutorOptions, ShutdownOptions, TaskFunction } from "./src/executor.ts";
-export type { MapOptions } from "./src/map.ts";
+export type { MapIterator, MapOptions } from "./src/map.ts";
 export { Future } from "./src/future.ts";
 export type { DoneCallback, FutureState } from "./src/future.ts";
 export { ALL_COMPLETED, asCompleted, FIRST_COMPLETED, FIRST_EXCEPTION, wait } from "./src/wait.ts";
-export type { AsCompletedOptions, CompletedFuture, DoneAndNotDone, ReturnWhen, WaitOptions } from "./src/wait.ts";
+export type {
+  AsCompletedOptions,
+  CompletedFuture,
+  DoneAndNotDone,
+  ResultOf,
+  ReturnWhen,
+  WaitOptions,
+} from "./src/wait.ts";
 export {
   BrokenExecutor,
   BrokenProcessPool,

@@ -16,18 +16,21 @@ import {
   TimeoutError,
 } from "./errors.ts";
 import { Future } from "./future.ts";
-import { iterateResults, type MapOptions } from "./map.ts";
+import { type MapIterator, type MapOptions, ResultIterator } from "./map.ts";
 import {
-  CHUNK,
+  CALL,
+  type ChunkOutcome,
   decode,
   type Encoded,
   encode,
+  encodeOwned,
   type FromWorker,
   type Hello,
-  type ItemOutcome,
+  MAP_CHUNK,
+  type Mode,
   RETURNED,
-  type Task,
-  type TaskResult,
+  STAR_CHUNK,
+  type Status,
 } from "./protocol.ts";
 import type { Backend, DenoPermissions, WorkerExit, WorkerHandle } from "./runtime/backend.ts";
 import { checkDenoPermissions } from "./runtime/deno_permissions.ts";
@@ -122,7 +125,7 @@ interface WorkItem {
   readonly fn: TaskFunction | string;
   name: string | undefined;
   readonly args: Encoded;
-  readonly chunk: 0 | 1;
+  readonly mode: Mode;
 }
 
 interface Slot {
@@ -259,7 +262,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   submit(fn: TaskFunction | string, ...args: unknown[]): Future<unknown> {
     this.#checkOpen();
     checkTaskFunction(fn);
-    return this.#submitTask(fn, args, 0);
+    return this.#submitTask(fn, args, CALL);
   }
 
   /**
@@ -278,12 +281,10 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     fn: F | string,
     iterable: Iterable<Parameters<F>[0]>,
     options?: MapOptions,
-  ): AsyncGenerator<Awaited<ReturnType<F>>, void, undefined> {
+  ): MapIterator<Awaited<ReturnType<F>>> {
     const { chunksize, timeout } = checkMapOptions(options);
     checkIterable(iterable, "map");
-    const argLists: unknown[][] = [];
-    for (const item of iterable) argLists.push([item]);
-    return this.#mapArgLists(fn, argLists, chunksize, timeout) as AsyncGenerator<Awaited<ReturnType<F>>, void, undefined>;
+    return this.#mapItems(fn, [...iterable], false, chunksize, timeout) as MapIterator<Awaited<ReturnType<F>>>;
   }
 
   /**
@@ -296,7 +297,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     fn: F | string,
     iterable: Iterable<Parameters<F>>,
     options?: MapOptions,
-  ): AsyncGenerator<Awaited<ReturnType<F>>, void, undefined> {
+  ): MapIterator<Awaited<ReturnType<F>>> {
     const { chunksize, timeout } = checkMapOptions(options);
     checkIterable(iterable, "starmap");
     const argLists: unknown[][] = [];
@@ -304,7 +305,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       checkIterable(item, "starmap: each item must be an iterable of arguments, and");
       argLists.push([...(item as Iterable<unknown>)]);
     }
-    return this.#mapArgLists(fn, argLists, chunksize, timeout) as AsyncGenerator<Awaited<ReturnType<F>>, void, undefined>;
+    return this.#mapItems(fn, argLists, true, chunksize, timeout) as MapIterator<Awaited<ReturnType<F>>>;
   }
 
   /**
@@ -336,32 +337,41 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     if (this.#state !== "open") throw new RuntimeError(SHUTDOWN_SUBMIT_MESSAGE);
   }
 
-  #mapArgLists(fn: TaskFunction | string, argLists: unknown[][], chunksize: number, timeout: number | undefined) {
-    if (argLists.length === 0) return iterateResults([], false, undefined);
+  // map() and starmap(): every item is submitted now; `spread` items are argument lists, others one argument.
+  #mapItems(
+    fn: TaskFunction | string,
+    items: unknown[],
+    spread: boolean,
+    chunksize: number,
+    timeout: number | undefined,
+  ): ResultIterator<unknown> {
+    if (items.length === 0) return new ResultIterator([], false, undefined);
     this.#checkOpen();
     checkTaskFunction(fn);
     const deadline = timeout === undefined ? undefined : now() + timeout;
     const futures: Future<unknown>[] = [];
     if (chunksize === 1) {
-      for (const args of argLists) futures.push(this.#submitTask(fn, args, 0));
+      for (const item of items) futures.push(this.#submitTask(fn, spread ? item as unknown[] : [item], CALL));
     } else {
-      for (let i = 0; i < argLists.length; i += chunksize) {
-        futures.push(this.#submitTask(fn, argLists.slice(i, i + chunksize), 1));
+      const mode = spread ? STAR_CHUNK : MAP_CHUNK;
+      for (let i = 0; i < items.length; i += chunksize) {
+        futures.push(this.#submitTask(fn, items.slice(i, i + chunksize), mode));
       }
     }
-    return iterateResults(futures, chunksize > 1, deadline);
+    return new ResultIterator(futures, chunksize > 1, deadline);
   }
 
-  #submitTask(fn: TaskFunction | string, args: unknown[], chunk: 0 | 1): Future<unknown> {
+  // `args` is an array this pool owns: an argument list (CALL) or a chunk's items.
+  #submitTask(fn: TaskFunction | string, args: unknown[], mode: Mode): Future<unknown> {
     const future = new Future<unknown>();
     let encoded: Encoded;
     try {
-      encoded = encode(args);
+      encoded = encodeOwned(args);
     } catch (error) {
       future.setException(new TypeError(`Cannot send the arguments of ${nameOf(fn)}: ${messageOf(error)}`));
       return future;
     }
-    const item: WorkItem = { id: nextTaskId++, future, fn, name: undefined, args: encoded, chunk };
+    const item: WorkItem = { id: nextTaskId++, future, fn, name: undefined, args: encoded, mode };
     if (this.#exports !== undefined && !this.#resolveName(item)) return future;
     if (this.#loadError !== undefined) {
       future.setException(this.#loadError.error);
@@ -447,8 +457,13 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       if (slot === undefined) break;
       let room = slot.window - slot.inflight.size;
       if (this.#maxTasks !== undefined) room = Math.min(room, this.#maxTasks - slot.assigned);
-      const tasks: Task[] = [];
-      while (tasks.length < room && this.#pending.size > 0) {
+      const ids: number[] = [];
+      const fns: string[] = [];
+      const args: Encoded[] = [];
+      const modes: Mode[] = [];
+      let sameFn = true;
+      let sameMode = true;
+      while (ids.length < room && this.#pending.size > 0) {
         const item = this.#pending.shift()!;
         const future = item.future;
         if (future.cancelled()) {
@@ -459,10 +474,19 @@ export class ProcessPoolExecutor implements AsyncDisposable {
         future.setRunningOrNotifyCancel();
         slot.inflight.set(item.id, item);
         slot.assigned++;
-        tasks.push([item.id, item.name!, item.args, item.chunk]);
+        if (ids.length > 0) {
+          sameFn &&= item.name === fns[0];
+          sameMode &&= item.mode === modes[0];
+        }
+        ids.push(item.id);
+        fns.push(item.name!);
+        args.push(item.args);
+        modes.push(item.mode);
       }
       if (this.#maxTasks !== undefined && slot.assigned >= this.#maxTasks) slot.state = "retiring";
-      if (tasks.length > 0) slot.handle.send({ kind: "run", tasks });
+      if (ids.length > 0) {
+        slot.handle.send({ kind: "run", ids, fns: sameFn ? fns[0] : fns, args, modes: sameMode ? modes[0] : modes });
+      }
     }
     this.#settle();
   }
@@ -511,16 +535,18 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       case "ready":
         if (slot.state === "starting") slot.state = "ready";
         return;
-      case "results":
-        for (const result of message.results) {
-          const item = slot.inflight.get(result[0]);
+      case "results": {
+        const { ids, statuses, values } = message;
+        for (let i = 0; i < ids.length; i++) {
+          const item = slot.inflight.get(ids[i]);
           if (item === undefined) continue;
-          slot.inflight.delete(result[0]);
-          this.#complete(item, result);
+          slot.inflight.delete(ids[i]);
+          this.#complete(item, statuses[i], values[i]);
         }
-        adaptWindow(slot, message.results.length, message.busyMs);
+        adaptWindow(slot, ids.length, message.busyMs);
         this.#dispatch();
         return;
+      }
       case "fatal":
         slot.hasFatal = true;
         slot.fatal = this.#decode(message.error);
@@ -531,31 +557,29 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     }
   }
 
-  #complete(item: WorkItem, result: TaskResult): void {
+  #complete(item: WorkItem, status: Status, value: Encoded): void {
     const future = item.future;
     if (future.done()) return;
-    if (result[1] === CHUNK) {
-      const outcomes: ItemOutcome[] = [];
-      for (const [status, value] of result[2]) {
-        try {
-          outcomes.push([status, this.#decode(value) as Encoded]);
-        } catch (error) {
-          outcomes.push([0, new TypeError(`Cannot decode the result: ${messageOf(error)}`) as unknown as Encoded]);
-        }
-      }
-      future.setResult(outcomes);
-      return;
-    }
-    let value: unknown;
+    let decoded: unknown;
     try {
-      value = this.#decode(result[2]);
+      if (item.mode === CALL) decoded = this.#decode(value);
+      else if (status === RETURNED) {
+        decoded = { values: this.#decode(value) as unknown[], failed: false } satisfies ChunkOutcome;
+      } else {
+        const [values, error] = value as [Encoded, Encoded];
+        decoded = {
+          values: this.#decode(values) as unknown[],
+          failed: true,
+          error: this.#decode(error),
+        } satisfies ChunkOutcome;
+      }
     } catch (error) {
       // R8.4: a value the parent cannot decode fails only its own future.
       future.setException(new TypeError(`Cannot decode the result: ${messageOf(error)}`));
       return;
     }
-    if (result[1] === RETURNED) future.setResult(value);
-    else future.setException(value);
+    if (status === RETURNED || item.mode !== CALL) future.setResult(decoded);
+    else future.setException(decoded);
   }
 
   #decode(value: Encoded): unknown {

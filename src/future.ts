@@ -48,7 +48,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #value: T | undefined;
   #error: unknown;
   #failed = false;
-  #callbacks: DoneCallback<T>[] | undefined;
+  // Typed without T, so that Future<T> stays covariant: a Future<number> is a Future<unknown>.
+  #callbacks: ((future: never) => void)[] | undefined;
   #observers: Set<() => void> | undefined;
   #settled: Deferred<void> | undefined;
 
@@ -129,7 +130,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
       throw new TypeError(`Cannot add a done-callback: expected a function, got ${typeof fn}`);
     }
     if (this.done()) this.#invoke(fn);
-    else (this.#callbacks ??= []).push(fn);
+    else (this.#callbacks ??= []).push(fn as (future: never) => void);
   }
 
   /**
@@ -254,7 +255,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (observers) for (const fn of observers) fn();
     const callbacks = this.#callbacks;
     this.#callbacks = undefined;
-    if (callbacks) for (const fn of callbacks) this.#invoke(fn);
+    if (callbacks) for (const fn of callbacks) this.#invoke(fn as DoneCallback<T>);
   }
 
   #invoke(fn: DoneCallback<T>): void {

@@ -20,32 +20,59 @@ export interface Hello {
   readonly maxTasks?: number;
 }
 
-/** One task: its id, the export to call, its encoded argument list; a chunk carries a list of argument lists. */
-export type Task = [id: number, fn: string, args: Encoded, chunk: 0 | 1];
+/** How a task's arguments are laid out: one call, or a chunk of calls (a starmap chunk or a map chunk). */
+export const CALL = 0;
+export const STAR_CHUNK = 1;
+export const MAP_CHUNK = 2;
+export type Mode = typeof CALL | typeof STAR_CHUNK | typeof MAP_CHUNK;
 
-/** Status of a {@linkcode TaskResult}: returned a value, raised one, or a chunk's per-item outcomes. */
-export const RETURNED = 1;
+/**
+ * A task's status: it returned or raised. A chunk that returned carries the encoded list of its results; one
+ * that raised carries `[encoded results before the failure, encoded error]` (its later items never ran).
+ */
 export const RAISED = 0;
-export const CHUNK = 2;
+export const RETURNED = 1;
+export type Status = typeof RAISED | typeof RETURNED;
 
-/** One item of a chunk's outcome: returned or raised, and the encoded value. */
-export type ItemOutcome = [status: typeof RETURNED | typeof RAISED, value: Encoded];
+/**
+ * A batch of tasks, column by column (one array per field is cheaper to clone than an object per task): ids,
+ * export names (one string when all are the same), encoded arguments, and modes (one when all are the same).
+ */
+export interface TaskBatch {
+  readonly kind: "run";
+  readonly ids: number[];
+  readonly fns: string | string[];
+  readonly args: Encoded[];
+  readonly modes: Mode | Mode[];
+}
 
-/** One task's outcome. */
-export type TaskResult =
-  | [id: number, status: typeof RETURNED | typeof RAISED, value: Encoded]
-  | [id: number, status: typeof CHUNK, items: ItemOutcome[]];
+/** A chunk's outcome in the parent: the results before the failure, and the failure if one item raised. */
+export interface ChunkOutcome {
+  readonly values: unknown[];
+  readonly failed: boolean;
+  readonly error?: unknown;
+}
+
+/** A batch of outcomes, column by column; each value is encoded on its own. */
+export interface ResultBatch {
+  readonly kind: "results";
+  readonly ids: number[];
+  readonly statuses: Status[];
+  readonly values: Encoded[];
+  /** Milliseconds the worker spent running these tasks, for the dispatch window. */
+  readonly busyMs: number;
+}
 
 /** Messages from the parent to a worker. The first one is always `hello`. */
 export type ToWorker =
   | { readonly kind: "hello"; readonly hello: Hello }
-  | { readonly kind: "run"; readonly tasks: Task[] }
+  | TaskBatch
   | { readonly kind: "stop" };
 
 /** Messages from a worker to the parent. */
 export type FromWorker =
   | { readonly kind: "ready" }
-  | { readonly kind: "results"; readonly results: TaskResult[]; readonly busyMs: number }
+  | ResultBatch
   | { readonly kind: "fatal"; readonly phase: "import" | "initializer"; readonly error: Encoded }
   | { readonly kind: "exiting"; readonly code: number };
 
@@ -92,6 +119,11 @@ export function encode(value: unknown): Encoded {
   if (isPlainPrimitive(value)) return value;
   if (Array.isArray(value) && isFlat(value)) return value.slice();
   return new Encoder().value(value);
+}
+
+/** Like {@linkcode encode}, for an array nobody else holds: a flat list of primitives is sent as it is. */
+export function encodeOwned(list: unknown[]): Encoded {
+  return isFlat(list) ? list as Encoded : new Encoder().value(list);
 }
 
 /** Rebuilds a value made by {@linkcode encode}; errors are rebuilt with classes found by `resolve`. */
@@ -328,7 +360,7 @@ function nearestBuiltin(Class: new (...args: never[]) => Error): new (...args: u
   for (let c: unknown = Class; typeof c === "function"; c = Object.getPrototypeOf(c)) {
     if (builtins.includes(c as new (...args: never[]) => Error)) return c as new (...args: unknown[]) => Error;
   }
-  return Error;
+  return Error as new (...args: unknown[]) => Error;
 }
 
 function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {

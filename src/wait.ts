@@ -12,6 +12,9 @@ export const FIRST_EXCEPTION = "FIRST_EXCEPTION";
 /** `wait()` returns when every future is done. */
 export const ALL_COMPLETED = "ALL_COMPLETED";
 
+/** The result type of a future type (a union for a union of futures). */
+export type ResultOf<F> = F extends Future<infer T> ? T : never;
+
 /** When {@linkcode wait} returns. */
 export type ReturnWhen = typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeof ALL_COMPLETED;
 
@@ -68,7 +71,7 @@ function uniqueFutures<T>(fs: Iterable<Future<T>>, caller: string): Set<Future<T
  * Like Python's `concurrent.futures.wait()`; differences: resolves a promise, and an unknown `returnWhen` is
  * rejected even when every future is already done.
  *
- * @typeParam T The futures' result type.
+ * @typeParam F The futures' type; futures of different result types may be mixed.
  * @param fs The futures (any iterable).
  * @param options The timeout and the condition.
  * @returns The done and not-done sets.
@@ -88,8 +91,12 @@ function uniqueFutures<T>(fs: Iterable<Future<T>>, caller: string): Set<Future<T
  * assert.deepEqual([...notDone], [slow]);
  * ```
  */
-export async function wait<T>(fs: Iterable<Future<T>>, options: WaitOptions = {}): Promise<DoneAndNotDone<T>> {
-  const futures = uniqueFutures(fs, "wait");
+export async function wait<F extends Future<unknown>>(
+  fs: Iterable<F>,
+  options: WaitOptions = {},
+): Promise<DoneAndNotDone<ResultOf<F>>> {
+  type T = ResultOf<F>;
+  const futures = uniqueFutures(fs as Iterable<Future<T>>, "wait");
   const returnWhen = options.returnWhen ?? ALL_COMPLETED;
   if (returnWhen !== FIRST_COMPLETED && returnWhen !== FIRST_EXCEPTION && returnWhen !== ALL_COMPLETED) {
     throw new RangeError(`Invalid return condition: ${JSON.stringify(returnWhen)}`);
@@ -130,7 +137,7 @@ export async function wait<T>(fs: Iterable<Future<T>>, options: WaitOptions = {}
  *
  * Like Python's `concurrent.futures.as_completed()`; the timeout clock starts at the first `next()`, as there.
  *
- * @typeParam T The futures' result type.
+ * @typeParam F The futures' type; futures of different result types may be mixed.
  * @param fs The futures (any iterable).
  * @param options The timeout.
  * @returns An async iterable of the futures themselves (typed as {@linkcode CompletedFuture}).
@@ -152,11 +159,11 @@ export async function wait<T>(fs: Iterable<Future<T>>, options: WaitOptions = {}
  * assert.deepEqual(seen, ["b", "a"]);
  * ```
  */
-export function asCompleted<T>(
-  fs: Iterable<Future<T>>,
+export function asCompleted<F extends Future<unknown>>(
+  fs: Iterable<F>,
   options: AsCompletedOptions = {},
-): AsyncIterableIterator<CompletedFuture<T>> {
-  const futures = uniqueFutures(fs, "iterate asCompleted");
+): AsyncIterableIterator<CompletedFuture<ResultOf<F>>> {
+  const futures = uniqueFutures(fs as Iterable<Future<ResultOf<F>>>, "iterate asCompleted");
   const timeout = checkTimeout(options.timeout);
   return new AsCompletedIterator(futures, timeout);
 }

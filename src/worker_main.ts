@@ -2,24 +2,28 @@
 
 import { now } from "./_clock.ts";
 import {
-  CHUNK,
+  CALL,
   decode,
   type Encoded,
   encode,
+  encodeOwned,
   type Hello,
-  type ItemOutcome,
+  MAP_CHUNK,
+  type Mode,
   RAISED,
   RETURNED,
-  type Task,
-  type TaskResult,
+  type Status,
+  type TaskBatch,
   type ToWorker,
 } from "./protocol.ts";
 import type { ParentPort } from "./runtime/backend.ts";
 
 type Exports = Record<string, unknown>;
+type TaskFn = (...args: unknown[]) => unknown;
 type State = "waiting-for-hello" | "starting" | "ready" | "stopping" | "exited";
+type Outcome = [Status, Encoded];
 
-// Results of quick tasks are sent together; a task that has been running this long gets its own message.
+// Results of quick tasks are sent together; once a batch has run this long, what is done so far is sent.
 const FLUSH_AFTER_MS = 2;
 
 /**
@@ -31,8 +35,9 @@ export function serve(port: ParentPort): void {
   let state: State = "waiting-for-hello";
   let hello: Hello;
   let exports: Exports;
-  const queue: Task[] = [];
-  let head = 0;
+  const functions = new Map<string, TaskFn>();
+  const batches: TaskBatch[] = [];
+  let position = 0; // the next task of batches[0]
   let pumping = false;
   let completed = 0;
 
@@ -65,41 +70,60 @@ export function serve(port: ParentPort): void {
     void pump();
   };
 
+  const find = (name: string): TaskFn => {
+    let fn = functions.get(name);
+    if (fn === undefined) {
+      fn = lookup(exports, name, hello.module);
+      functions.set(name, fn);
+    }
+    return fn;
+  };
+
   const pump = async () => {
     if (pumping || state === "waiting-for-hello" || state === "starting" || state === "exited") return;
     pumping = true;
-    let results: TaskResult[] = [];
-    let started = now();
-    let batchStart = started;
+    let ids: number[] = [];
+    let statuses: Status[] = [];
+    let values: Encoded[] = [];
+    let batchStart = now();
     const flush = () => {
-      if (results.length === 0) return;
+      if (ids.length === 0) return;
       const t = now();
-      port.send({ kind: "results", results, busyMs: t - batchStart });
-      results = [];
+      port.send({ kind: "results", ids, statuses, values, busyMs: t - batchStart });
+      ids = [];
+      statuses = [];
+      values = [];
       batchStart = t;
     };
-    while (head < queue.length) {
-      const task = queue[head];
-      queue[head++] = undefined as unknown as Task;
-      let outcome = run(exports, hello.module, task);
+    while (batches.length > 0) {
+      const batch = batches[0];
+      const i = position++;
+      if (position >= batch.ids.length) {
+        batches.shift();
+        position = 0;
+      }
+      const fns = batch.fns;
+      const modes = batch.modes;
+      let outcome = run(
+        find,
+        typeof fns === "string" ? fns : fns[i],
+        batch.args[i],
+        typeof modes === "number" ? modes : modes[i],
+      );
       if (outcome instanceof Promise) {
         flush();
         outcome = await outcome;
       }
-      results.push(outcome);
+      ids.push(batch.ids[i]);
+      statuses.push(outcome[0]);
+      values.push(outcome[1]);
       completed++;
       if (hello.maxTasks !== undefined && completed >= hello.maxTasks) {
         flush();
         return exit(0);
       }
-      const t = now();
-      if (t - started > FLUSH_AFTER_MS) {
-        flush();
-        started = t;
-      }
+      if (now() - batchStart > FLUSH_AFTER_MS) flush();
     }
-    queue.length = 0;
-    head = 0;
     flush();
     pumping = false;
     if (state === "stopping") exit(0);
@@ -114,12 +138,12 @@ export function serve(port: ParentPort): void {
         void start();
         return;
       case "run":
-        for (const task of message.tasks) queue.push(task);
+        batches.push(message);
         void pump();
         return;
       case "stop":
         if (state === "exited") return;
-        if (state === "ready" && !pumping && head >= queue.length) return exit(0);
+        if (state === "ready" && !pumping && batches.length === 0) return exit(0);
         state = "stopping";
         if (!pumping) void pump();
         return;
@@ -127,53 +151,64 @@ export function serve(port: ParentPort): void {
   });
 }
 
-// Runs one task; returns its result synchronously when the function did not return a promise.
-function run(exports: Exports, module: string, task: Task): TaskResult | Promise<TaskResult> {
-  const [id, name, args, chunk] = task;
-  let fn: (...args: unknown[]) => unknown;
+// Runs one task; returns its outcome synchronously when the function did not return a promise.
+function run(find: (name: string) => TaskFn, name: string, args: Encoded, mode: Mode): Outcome | Promise<Outcome> {
+  let fn: TaskFn;
   let decoded: unknown[];
   try {
-    fn = lookup(exports, name, module);
+    fn = find(name);
     decoded = decode(args) as unknown[];
   } catch (error) {
-    return chunk ? [id, CHUNK, [[RAISED, encodeSafely(error)]]] : [id, RAISED, encodeSafely(error)];
+    return mode === CALL ? [RAISED, encodeSafely(error)] : [RAISED, [[], encodeSafely(error)]];
   }
-  if (chunk) return runChunk(id, fn, decoded as unknown[][]);
+  if (mode !== CALL) return runChunk(fn, decoded, mode === MAP_CHUNK);
   let value: unknown;
   try {
     value = fn(...decoded);
   } catch (error) {
-    return [id, RAISED, encodeSafely(error)];
+    return [RAISED, encodeSafely(error)];
   }
-  if (!isThenable(value)) return [id, ...encodeOutcome(RETURNED, value)];
-  return Promise.resolve(value).then(
-    (v) => [id, ...encodeOutcome(RETURNED, v)],
-    (error) => [id, RAISED, encodeSafely(error)],
-  );
+  if (!isThenable(value)) return encodeResult(value);
+  return Promise.resolve(value).then(encodeResult, (error) => [RAISED, encodeSafely(error)]);
 }
 
 // Runs a chunk's items in order and stops at the first that raises, as CPython's _process_chunk does.
-async function runChunk(id: number, fn: (...args: unknown[]) => unknown, items: unknown[][]): Promise<TaskResult> {
-  const outcomes: ItemOutcome[] = [];
-  for (const args of items) {
-    let outcome: ItemOutcome;
+async function runChunk(fn: TaskFn, items: unknown[], single: boolean): Promise<Outcome> {
+  const results: unknown[] = [];
+  let failure: { error: unknown } | undefined;
+  for (const item of items) {
     try {
-      let value = fn(...args);
+      let value = single ? fn(item) : fn(...item as unknown[]);
       if (isThenable(value)) value = await value;
-      outcome = encodeOutcome(RETURNED, value);
+      results.push(value);
     } catch (error) {
-      outcome = [RAISED, encodeSafely(error)];
+      failure = { error };
+      break;
     }
-    outcomes.push(outcome);
-    if (outcome[0] === RAISED) break;
   }
-  return [id, CHUNK, outcomes];
+  let encoded: Encoded;
+  try {
+    encoded = encodeOwned(results);
+  } catch {
+    // Keep the results before the first that cannot be sent; that one fails, as if it had thrown.
+    let sendable = 0;
+    for (; sendable < results.length; sendable++) {
+      try {
+        encode(results[sendable]);
+      } catch (reason) {
+        failure = { error: new TypeError(`Cannot send the task's result back: ${messageOf(reason)}`) };
+        break;
+      }
+    }
+    encoded = encodeOwned(results.slice(0, sendable));
+  }
+  return failure === undefined ? [RETURNED, encoded] : [RAISED, [encoded, encodeSafely(failure.error)]];
 }
 
 // A result that cannot be sent fails its task with the TypeError that says why (CPython: "cannot pickle …").
-function encodeOutcome(status: typeof RETURNED, value: unknown): ItemOutcome {
+function encodeResult(value: unknown): Outcome {
   try {
-    return [status, encode(value)];
+    return [RETURNED, encode(value)];
   } catch (error) {
     return [RAISED, encodeSafely(new TypeError(`Cannot send the task's result back: ${messageOf(error)}`))];
   }
@@ -191,12 +226,12 @@ function encodeSafely(error: unknown): Encoded {
 }
 
 /** Finds an own exported function by name; inherited names such as `constructor` are never exports. */
-export function lookup(exports: Exports, name: string, module: string): (...args: unknown[]) => unknown {
+export function lookup(exports: Exports, name: string, module: string): TaskFn {
   const fn = Object.hasOwn(exports, name) ? exports[name] : undefined;
   if (typeof fn !== "function") {
     throw new TypeError(`${JSON.stringify(name)} is not a function exported by ${module}`);
   }
-  return fn as (...args: unknown[]) => unknown;
+  return fn as TaskFn;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
