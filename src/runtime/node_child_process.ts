@@ -71,9 +71,8 @@ export function createBackend(options: BackendOptions): Backend {
         id: child.pid ?? -1,
         send(message: ToWorker) {
           if (exited || !child.connected) return;
-          child.send(message, (error) => {
-            if (error) failure = error;
-          });
+          // No callback: a failed write surfaces as the child's "error" event, and its exit follows.
+          child.send(message);
         },
         onMessage(listener) {
           child.on("message", (message) => listener(message as FromWorker));
