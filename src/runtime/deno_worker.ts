@@ -9,9 +9,10 @@
 import type { FromWorker, ToWorker } from "../protocol.ts";
 import type { Backend, BackendOptions, ParentPort, WorkerExit, WorkerHandle } from "./backend.ts";
 import { workerPermissions } from "./deno_permissions.ts";
+import { extname } from "./detect.ts";
 import { createBackend as createThreadBackend } from "./node_worker_threads.ts";
 
-const ENTRY = new URL("./deno_worker_entry.ts", import.meta.url);
+const ENTRY = new URL(`./deno_worker_entry${extname(import.meta.url)}`, import.meta.url);
 
 interface DenoWorkerGlobal {
   close(): void;

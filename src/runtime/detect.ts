@@ -10,6 +10,12 @@ export type RuntimeName = "deno" | "bun" | "node";
 
 const KINDS: readonly string[] = ["auto", "worker", "process"];
 
+/** The extension of a module URL: ".ts" when run from source, ".js" when a registry compiled it. */
+export function extname(url: string): string {
+  const match = /\.[cm]?[jt]s$/.exec(new URL(url).pathname);
+  return match === null ? ".ts" : match[0];
+}
+
 /** Tells which runtime this code runs on, from its globals. */
 export function currentRuntime(): RuntimeName {
   if ("Deno" in globalThis) return "deno";

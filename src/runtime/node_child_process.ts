@@ -7,11 +7,12 @@ import { fileURLToPath } from "node:url";
 import type { FromWorker, ToWorker } from "../protocol.ts";
 import type { Backend, BackendOptions, ParentPort, WorkerExit, WorkerHandle } from "./backend.ts";
 import { permissionFlags } from "./deno_permissions.ts";
-import { currentRuntime } from "./detect.ts";
+import { currentRuntime, extname } from "./detect.ts";
 
 declare const Deno: { execPath(): string };
 
-const ENTRY = fileURLToPath(new URL("./child_entry.ts", import.meta.url));
+// The entry beside this file, with this file's extension: .ts from source, .js where a registry compiled it.
+const ENTRY = fileURLToPath(new URL(`./child_entry${extname(import.meta.url)}`, import.meta.url));
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;

@@ -5,13 +5,13 @@ import process from "node:process";
 import { parentPort, Worker } from "node:worker_threads";
 import type { FromWorker, ToWorker } from "../protocol.ts";
 import type { Backend, BackendOptions, ParentPort, WorkerExit, WorkerHandle } from "./backend.ts";
-import { currentRuntime } from "./detect.ts";
+import { currentRuntime, extname } from "./detect.ts";
 
-// On Node the thread starts in a small JavaScript file that installs the TypeScript loader first (a worker does
-// not inherit tsx's hooks); Deno and Bun run TypeScript themselves.
-const ENTRY = currentRuntime() === "node"
-  ? new URL("./thread_entry.mjs", import.meta.url)
-  : new URL("./thread_entry.ts", import.meta.url);
+// The entry beside this file, with this file's extension (.ts from source, .js where a registry compiled it). On
+// Node the thread starts in a small JavaScript file that installs tsx's TypeScript loader first (a worker does
+// not inherit it) and then imports that entry; Deno and Bun run TypeScript themselves.
+const ENTRY = new URL(`./thread_entry${extname(import.meta.url)}`, import.meta.url);
+const NODE_BOOTSTRAP = new URL("./thread_entry.mjs", import.meta.url);
 
 /** Creates the backend that starts one worker thread per worker. */
 export function createBackend(_options: BackendOptions): Backend {
@@ -20,7 +20,9 @@ export function createBackend(_options: BackendOptions): Backend {
     name,
     defaultMaxWorkers: availableParallelism(),
     spawn(): WorkerHandle {
-      const worker = new Worker(ENTRY);
+      const worker = currentRuntime() === "node"
+        ? new Worker(NODE_BOOTSTRAP, { workerData: { entry: ENTRY.href } })
+        : new Worker(ENTRY);
       worker.unref();
       let exited = false;
       let failure: unknown;
