@@ -31,6 +31,7 @@ import {
   RETURNED,
   STAR_CHUNK,
   type Status,
+  type TaskBatch,
 } from "./protocol.ts";
 import type { Backend, DenoPermissions, WorkerExit, WorkerHandle } from "./runtime/backend.ts";
 import { checkDenoPermissions } from "./runtime/deno_permissions.ts";
@@ -137,6 +138,37 @@ interface Slot {
   averageMs: number | undefined;
   fatal: unknown;
   hasFatal: boolean;
+}
+
+// The tasks of one "run" message, column by column; a column whose values are all the same is sent once.
+class Batch {
+  readonly ids: number[] = [];
+  readonly fns: string[] = [];
+  readonly args: Encoded[] = [];
+  readonly modes: Mode[] = [];
+  #sameFn = true;
+  #sameMode = true;
+
+  add(item: WorkItem): void {
+    if (this.ids.length > 0) {
+      this.#sameFn &&= item.name === this.fns[0];
+      this.#sameMode &&= item.mode === this.modes[0];
+    }
+    this.ids.push(item.id);
+    this.fns.push(item.name!);
+    this.args.push(item.args);
+    this.modes.push(item.mode);
+  }
+
+  message(): TaskBatch {
+    return {
+      kind: "run",
+      ids: this.ids,
+      fns: this.#sameFn ? this.fns[0] : this.fns,
+      args: this.args,
+      modes: this.#sameMode ? this.modes[0] : this.modes,
+    };
+  }
 }
 
 // The dispatch window (R4.1): each worker starts with about two tasks in flight; the window widens, at most
@@ -449,45 +481,30 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     this.#dispatch();
   }
 
+  // Hands pending tasks out one by one to the least busy worker with room (starting a worker when none is
+  // idle), then sends each worker its share as one message.
   #dispatch(): void {
     this.#dispatchQueued = false;
     if (this.#hello === undefined) return;
+    const batches = new Map<Slot, Batch>();
     while (this.#pending.size > 0 && this.#state !== "broken") {
       const slot = this.#pickSlot();
       if (slot === undefined) break;
-      let room = slot.window - slot.inflight.size;
-      if (this.#maxTasks !== undefined) room = Math.min(room, this.#maxTasks - slot.assigned);
-      const ids: number[] = [];
-      const fns: string[] = [];
-      const args: Encoded[] = [];
-      const modes: Mode[] = [];
-      let sameFn = true;
-      let sameMode = true;
-      while (ids.length < room && this.#pending.size > 0) {
-        const item = this.#pending.shift()!;
-        const future = item.future;
-        if (future.cancelled()) {
-          if (future.state === "CANCELLED") future.setRunningOrNotifyCancel();
-          continue;
-        }
-        if (!this.#resolveName(item)) continue;
-        future.setRunningOrNotifyCancel();
-        slot.inflight.set(item.id, item);
-        slot.assigned++;
-        if (ids.length > 0) {
-          sameFn &&= item.name === fns[0];
-          sameMode &&= item.mode === modes[0];
-        }
-        ids.push(item.id);
-        fns.push(item.name!);
-        args.push(item.args);
-        modes.push(item.mode);
+      const item = this.#pending.shift()!;
+      const future = item.future;
+      if (future.cancelled()) {
+        if (future.state === "CANCELLED") future.setRunningOrNotifyCancel();
+        continue;
       }
-      if (this.#maxTasks !== undefined && slot.assigned >= this.#maxTasks) slot.state = "retiring";
-      if (ids.length > 0) {
-        slot.handle.send({ kind: "run", ids, fns: sameFn ? fns[0] : fns, args, modes: sameMode ? modes[0] : modes });
-      }
+      if (!this.#resolveName(item)) continue;
+      future.setRunningOrNotifyCancel();
+      slot.inflight.set(item.id, item);
+      if (++slot.assigned === this.#maxTasks) slot.state = "retiring";
+      let batch = batches.get(slot);
+      if (batch === undefined) batches.set(slot, batch = new Batch());
+      batch.add(item);
     }
+    for (const [slot, batch] of batches) slot.handle.send(batch.message());
     this.#settle();
   }
 
@@ -500,7 +517,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       if (slot.inflight.size === 0) return slot;
       if (best === undefined || slot.inflight.size < best.inflight.size) best = slot;
     }
-    if (this.#slots.size < this.#maxWorkers) return this.#spawn();
+    if (this.#slots.size < this.#maxWorkers && this.#state !== "broken") return this.#spawn();
     return best;
   }
 
@@ -545,6 +562,8 @@ export class ProcessPoolExecutor implements AsyncDisposable {
         }
         adaptWindow(slot, ids.length, message.busyMs);
         this.#dispatch();
+        // A worker left idle with nothing pending starts its next burst from a small window again.
+        if (slot.inflight.size === 0) slot.window = INITIAL_WINDOW;
         return;
       }
       case "fatal":
@@ -639,7 +658,8 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     }
     if (this.#state === "open" || busy) return;
     for (const slot of this.#slots) {
-      if (slot.state === "stopping" || slot.state === "exited") continue;
+      // A retiring worker exits by itself once its last task is done; a stop sent now could meet a closed pipe.
+      if (slot.state !== "starting" && slot.state !== "ready") continue;
       slot.state = "stopping";
       slot.handle.send({ kind: "stop" });
     }

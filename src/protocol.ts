@@ -77,6 +77,12 @@ export type FromWorker =
   | { readonly kind: "exiting"; readonly code: number };
 
 const TAG = "\u0000";
+// A missing element of a sparse array: structured clone keeps holes, and so does the codec.
+const HOLE: Encoded = { [TAG]: "h" };
+
+function isHole(e: Encoded): boolean {
+  return e !== null && typeof e === "object" && !Array.isArray(e) && e[TAG] === "h";
+}
 
 /** Looks an error class up by constructor name when an error is rebuilt. */
 export type ClassResolver = (name: string) => (new (...args: never[]) => Error) | undefined;
@@ -134,16 +140,30 @@ export function decode(encoded: Encoded, resolve: ClassResolver = () => undefine
   return new Decoder(resolve).value(encoded);
 }
 
+// A value every transport carries unchanged. Not all numbers and strings are: JSON has no -0, NaN or Infinity,
+// Deno's process channel reads integers beyond 2^53 back as BigInt, and it replaces lone surrogates.
 function isPlainPrimitive(v: unknown): v is string | boolean | number | null {
   switch (typeof v) {
     case "string":
+      return isWellFormed(v);
     case "boolean":
       return true;
     case "number":
-      return Number.isFinite(v) && !Object.is(v, -0);
+      return isPlainNumber(v);
     default:
       return v === null;
   }
+}
+
+function isPlainNumber(v: number): boolean {
+  return Number.isFinite(v) && !Object.is(v, -0) && (Number.isSafeInteger(v) || !Number.isInteger(v));
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function isWellFormed(s: string): boolean {
+  const native = (s as { isWellFormed?: () => boolean }).isWellFormed;
+  return native !== undefined ? native.call(s) : !LONE_SURROGATE.test(s);
 }
 
 // Indexed, not every(): every() skips holes, which JSON would turn into null.
@@ -162,10 +182,12 @@ class Encoder {
   value(v: unknown): Encoded {
     switch (typeof v) {
       case "string":
+        // A string with lone surrogates travels as its UTF-16 code units.
+        return isWellFormed(v) ? v : { [TAG]: "s", v: Array.from({ length: v.length }, (_, i) => v.charCodeAt(i)) };
       case "boolean":
         return v;
       case "number":
-        return Number.isFinite(v) && !Object.is(v, -0) ? v : { [TAG]: "n", v: Object.is(v, -0) ? "-0" : String(v) };
+        return isPlainNumber(v) ? v : { [TAG]: "n", v: Object.is(v, -0) ? "-0" : String(v) };
       case "undefined":
         return { [TAG]: "u" };
       case "bigint":
@@ -185,7 +207,7 @@ class Encoder {
     this.#seen.set(o, this.#seen.size);
     if (Array.isArray(o)) {
       const out: Encoded[] = new Array(o.length);
-      for (let i = 0; i < o.length; i++) out[i] = this.value(o[i]);
+      for (let i = 0; i < o.length; i++) out[i] = i in o ? this.value(o[i]) : HOLE;
       return out;
     }
     if (o instanceof Error) return this.#error(o);
@@ -265,7 +287,10 @@ class Decoder {
     if (Array.isArray(e)) {
       const out: unknown[] = new Array(e.length);
       this.#objects.push(out);
-      for (let i = 0; i < e.length; i++) out[i] = this.value(e[i]);
+      for (let i = 0; i < e.length; i++) {
+        const item = e[i];
+        if (!isHole(item)) out[i] = this.value(item);
+      }
       return out;
     }
     const tag = e[TAG];
@@ -281,6 +306,12 @@ class Decoder {
         return undefined;
       case "n":
         return v === "-0" ? -0 : Number(v);
+      case "s": {
+        const units = v as number[];
+        let text = "";
+        for (let i = 0; i < units.length; i += 0x2000) text += String.fromCharCode(...units.slice(i, i + 0x2000));
+        return text;
+      }
       case "b":
         return BigInt(v as string);
       case "r":

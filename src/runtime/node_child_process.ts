@@ -14,6 +14,8 @@ declare const Deno: { execPath(): string };
 // The entry beside this file, with this file's extension: .ts from source, .js where a registry compiled it.
 const ENTRY = fileURLToPath(new URL(`./child_entry${extname(import.meta.url)}`, import.meta.url));
 
+const CLOSE_GRACE_MS = 500;
+
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
@@ -54,16 +56,23 @@ export function createBackend(options: BackendOptions): Backend {
       (child.channel as { unref?: () => void } | undefined)?.unref?.();
       let exited = false;
       let failure: unknown;
-      const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
+
       let exitListener: ((exit: WorkerExit) => void) | undefined;
+      let markClosed: () => void;
+      const closed = new Promise<void>((resolve) => markClosed = resolve);
       const finish = (exit: WorkerExit) => {
         if (exited) return;
         exited = true;
         live.delete(child);
+        markClosed();
         exitListener?.(exit);
       };
-      // "close" comes after the IPC channel closed, so every message has been delivered by then.
+      // "close" comes after the IPC channel closed, so every message has been delivered by then. Deno may
+      // report only "exit" when a write to the child failed: then give the channel a moment, and finish anyway.
       child.once("close", (code, signal) => finish({ code, signal, error: failure }));
+      child.once("exit", (code, signal) => {
+        setTimeout(() => finish({ code, signal, error: failure }), CLOSE_GRACE_MS).unref?.();
+      });
       child.on("error", (error) => {
         failure = error;
         if (child.pid === undefined) finish({ code: null, signal: null, error });

@@ -42,6 +42,8 @@ export function createBackend(_options: BackendOptions): Backend {
         },
         onMessage(listener) {
           worker.on("message", (message) => listener(message as FromWorker));
+          // Node and Bun ref the worker again when a "message" listener is added: unref after it.
+          worker.unref();
         },
         onExit(listener) {
           exitListener = listener;
