@@ -441,7 +441,12 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     return false;
   }
 
+  // Imports the task module and loads the backend, side by side; dispatch starts once both are there.
   async #load(): Promise<void> {
+    const backendLoad = typeof this.#backendOption === "object"
+      ? Promise.resolve(this.#backendOption)
+      : loadBackend(this.#backendOption, { module: this.#module, denoPermissions: this.#denoPermissions });
+    backendLoad.catch(() => {}); // observed below, after the import; never an unhandled rejection
     let exports: Record<string, unknown>;
     try {
       exports = await import(this.#module);
@@ -458,9 +463,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     }
     let backend: Backend;
     try {
-      backend = typeof this.#backendOption === "object"
-        ? this.#backendOption
-        : await loadBackend(this.#backendOption, { module: this.#module, denoPermissions: this.#denoPermissions });
+      backend = await backendLoad;
     } catch (error) {
       return this.#markBroken(error);
     }

@@ -1,11 +1,12 @@
-// The process backend: workers are child processes made by node:child_process fork (Node; Deno and Bun too).
+// The process backend, parent side: workers are child processes (fork on Node and Bun, `deno run` on Deno).
+// The child side is child_entry.ts, kept apart so that a child loads as little as it can.
 
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import type { FromWorker, ToWorker } from "../protocol.ts";
-import type { Backend, BackendOptions, ParentPort, WorkerExit, WorkerHandle } from "./backend.ts";
+import type { Backend, BackendOptions, WorkerExit, WorkerHandle } from "./backend.ts";
 import { permissionFlags } from "./deno_permissions.ts";
 import { currentRuntime, extname } from "./detect.ts";
 
@@ -95,23 +96,6 @@ export function createBackend(options: BackendOptions): Backend {
           return exited ? Promise.resolve() : closed;
         },
       };
-    },
-  };
-}
-
-/** The child side: the IPC channel to the parent. A child whose parent went away exits. */
-export function childPort(): ParentPort {
-  process.on("disconnect", () => process.exit(0));
-  return {
-    send(message: FromWorker) {
-      process.send!(message);
-    },
-    onMessage(listener) {
-      process.on("message", (message) => listener(message as ToWorker));
-    },
-    exit(code: number) {
-      // The callback runs once the message, and so every one before it, has been written to the channel.
-      process.send!({ kind: "exiting", code } satisfies FromWorker, () => process.exit(code));
     },
   };
 }

@@ -1,10 +1,10 @@
-// The thread backend: workers are node:worker_threads Workers (Node; Deno and Bun provide the module too).
+// The thread backend, parent side: workers are node:worker_threads Workers (Node; Deno and Bun have them too).
+// The thread side is thread_entry.ts, kept apart so that a thread loads as little as it can.
 
 import { availableParallelism } from "node:os";
-import process from "node:process";
-import { parentPort, Worker } from "node:worker_threads";
+import { Worker } from "node:worker_threads";
 import type { FromWorker, ToWorker } from "../protocol.ts";
-import type { Backend, BackendOptions, ParentPort, WorkerExit, WorkerHandle } from "./backend.ts";
+import type { Backend, BackendOptions, WorkerExit, WorkerHandle } from "./backend.ts";
 import { currentRuntime, extname } from "./detect.ts";
 
 // The entry beside this file, with this file's extension (.ts from source, .js where a registry compiled it). On
@@ -54,23 +54,6 @@ export function createBackend(_options: BackendOptions): Backend {
           return closed;
         },
       };
-    },
-  };
-}
-
-/** The thread side: the worker's parent port. */
-export function threadPort(): ParentPort {
-  const port = parentPort!;
-  return {
-    send(message: FromWorker) {
-      port.postMessage(message);
-    },
-    onMessage(listener) {
-      port.on("message", (message) => listener(message as ToWorker));
-    },
-    exit(code: number) {
-      port.postMessage({ kind: "exiting", code } satisfies FromWorker);
-      process.exit(code);
     },
   };
 }

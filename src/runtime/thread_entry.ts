@@ -1,6 +1,20 @@
 // Entry point of a thread worker: serve the parent over the worker's parent port.
 
+import process from "node:process";
+import { parentPort } from "node:worker_threads";
+import type { FromWorker, ToWorker } from "../protocol.ts";
 import { serve } from "../worker_main.ts";
-import { threadPort } from "./node_worker_threads.ts";
 
-serve(threadPort());
+const port = parentPort!;
+serve({
+  send(message: FromWorker) {
+    port.postMessage(message);
+  },
+  onMessage(listener) {
+    port.on("message", (message) => listener(message as ToWorker));
+  },
+  exit(code: number) {
+    port.postMessage({ kind: "exiting", code } satisfies FromWorker);
+    process.exit(code);
+  },
+});
