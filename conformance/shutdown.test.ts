@@ -11,12 +11,12 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type Future, ProcessPoolExecutor, RuntimeError } from "../mod.ts";
 import { backends, runtime, taskModule } from "./_backends.ts";
+import { repoRoot, runScript, runtimeCommand } from "./_scripts.ts";
 import * as tasks from "./tasks/r7_shutdown.ts";
 
 const module = taskModule("r7_shutdown.ts");
 const LONG = { timeout: 30_000 };
 const SHUTDOWN_MESSAGE = "cannot schedule new futures after shutdown";
-const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -80,38 +80,8 @@ async function untilHeartbeatsStop(paths: string[], ms: number): Promise<void> {
   }
 }
 
-// The command that runs a TypeScript file with the runtime these tests run on.
-function runtimeCommand(script: string, args: string[]): [string, string[]] {
-  if (runtime === "deno") return [process.execPath, ["run", "-A", script, ...args]];
-  if (runtime === "bun") return [process.execPath, [script, ...args]];
-  return [process.execPath, ["--import", "tsx", script, ...args]];
-}
 
-interface Finished {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
 
-// Runs a script under the current runtime; kills it (and reports code null) if it has not ended within `ms`.
-function runScript(script: string, args: string[], ms: number): Promise<Finished> {
-  const [command, argv] = runtimeCommand(script, args);
-  const started = Date.now();
-  const child = spawn(command, argv, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (chunk) => (stdout += chunk));
-  child.stderr!.on("data", (chunk) => (stderr += chunk));
-  const timer = setTimeout(() => child.kill("SIGKILL"), ms);
-  return new Promise((resolve) => {
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
-    });
-  });
-}
 
 const taskScript = (name: string) => fileURLToPath(taskModule(name));
 

@@ -3,18 +3,17 @@
 // top level runs in the parent too.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import process from "node:process";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { ProcessPoolExecutor } from "../mod.ts";
 import { backends, runtime, taskModule } from "./_backends.ts";
+import { runScript } from "./_scripts.ts";
 import * as tasks from "./tasks/r10_values.ts";
 
 const module = taskModule("r10_values.ts");
 const LONG = { timeout: 30_000 };
-const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 
 // How many times r10_toplevel.ts had been evaluated in this realm when this file started (this file never
 // imports it statically, so only the pools can have done it).
@@ -303,30 +302,4 @@ for (const backend of backends) {
   });
 }
 
-// The command that runs a TypeScript file with the runtime these tests run on.
-function runtimeCommand(script: string, args: string[]): [string, string[]] {
-  if (runtime === "deno") return [process.execPath, ["run", "-A", script, ...args]];
-  if (runtime === "bun") return [process.execPath, [script, ...args]];
-  return [process.execPath, ["--import", "tsx", script, ...args]];
-}
 
-// Runs a script under the current runtime and collects its output; kills it if it runs longer than `ms`.
-function runScript(
-  script: string,
-  args: string[],
-  ms: number,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const [command, argv] = runtimeCommand(script, args);
-  const child = spawn(command, argv, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (chunk) => (stdout += chunk));
-  child.stderr!.on("data", (chunk) => (stderr += chunk));
-  const timer = setTimeout(() => child.kill("SIGKILL"), ms);
-  return new Promise((resolve) => {
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
