@@ -315,7 +315,7 @@ const quiet = {
 /** The eight properties' mixes. */
 export const PROFILES: Readonly<Record<RuleGroup, Profile>> = {
   R1: {
-    title: "R1 initializers: run once before any task; one that throws, rejects or exits breaks the pool",
+    title: "R1.1–R1.5 initializers: run once before any task; one that throws, rejects or exits breaks the pool",
     init: { none: 1, ok: 3, throws: 4, exits: 2 },
     tasks: { ...someCrashes, unknown: 1, unsendableArg: 1, gate: 10 },
     maxWorkers: [1, 2, 3],
@@ -326,7 +326,8 @@ export const PROFILES: Readonly<Record<RuleGroup, Profile>> = {
     maxCommands: 9,
   },
   R2: {
-    title: "R2 task errors: class, name, message, properties, cause, non-Errors, unsendable values, unknown names",
+    title:
+      "R2.1–R2.7, R10.1 task errors and values: class, name, message, properties, cause, non-Errors, unsendable values, unknown names",
     init: healthy,
     tasks: { returns: 3, throws: 8, unsendable: 2, crash: 0, unknown: 2, unsendableArg: 1, gate: 0 },
     maxWorkers: [1, 2],
@@ -337,7 +338,7 @@ export const PROFILES: Readonly<Record<RuleGroup, Profile>> = {
     maxCommands: 12,
   },
   R3: {
-    title: "R3 done-callbacks: registration order, exactly once, at once when done, errors logged and contained",
+    title: "R3.1–R3.4 done-callbacks: registration order, exactly once, at once when done, errors logged and contained",
     init: { none: 4, ok: 1, throws: 1, exits: 0 },
     tasks: { returns: 6, throws: 3, unsendable: 1, crash: 1, unknown: 1, unsendableArg: 1, gate: 25 },
     maxWorkers: [1, 2],
@@ -348,7 +349,7 @@ export const PROFILES: Readonly<Record<RuleGroup, Profile>> = {
     maxCommands: 12,
   },
   R4: {
-    title: "R4 future states: legal transitions, cancel() exactly when pending, result(ms) timeouts",
+    title: "R4.1–R4.4 future states: legal transitions, cancel() exactly when pending, result(ms) timeouts",
     init: healthy,
     tasks: { ...someCrashes, unknown: 1, unsendableArg: 1, gate: 40 },
     maxWorkers: [1, 1, 2, 3],
@@ -369,7 +370,8 @@ export const PROFILES: Readonly<Record<RuleGroup, Profile>> = {
     maxCommands: 12,
   },
   R5: {
-    title: "R5 map/starmap: input order, first error at its position, early stop cancels the rest, chunks, timeouts",
+    title:
+      "R5.1–R5.6 map/starmap: input order, first error at its position, early stop cancels the rest, chunks, timeouts",
     init: healthy,
     tasks: { returns: 8, throws: 3, unsendable: 1, crash: 0, unknown: 0, unsendableArg: 0, gate: 0 },
     maxWorkers: [1, 1, 1, 2, 4],
@@ -380,7 +382,7 @@ export const PROFILES: Readonly<Record<RuleGroup, Profile>> = {
     maxCommands: 6,
   },
   R6: {
-    title: "R6 wait/asCompleted: each returnWhen, timeouts, duplicates, cancelled futures count as done",
+    title: "R6.1–R6.3 wait/asCompleted: each returnWhen, timeouts, duplicates, cancelled futures count as done",
     init: healthy,
     tasks: { returns: 8, throws: 2, unsendable: 1, crash: 0, unknown: 1, unsendableArg: 1, gate: 40 },
     maxWorkers: [1, 1, 2, 3],
@@ -391,7 +393,7 @@ export const PROFILES: Readonly<Record<RuleGroup, Profile>> = {
     maxCommands: 13,
   },
   R7: {
-    title: "R7 shutdown: cancelFutures, wait, repeated calls, maxTasksPerChild, no worker left behind",
+    title: "R7.1–R7.6 shutdown: cancelFutures, wait, repeated calls, maxTasksPerChild, no worker left behind",
     init: healthy,
     tasks: { ...someCrashes, unknown: 0, unsendableArg: 0, gate: 20 },
     maxWorkers: [1, 1, 2, 3, 4],
@@ -402,7 +404,8 @@ export const PROFILES: Readonly<Record<RuleGroup, Profile>> = {
     maxCommands: 12,
   },
   R8: {
-    title: "R8 worker death: exit, kill and idle exits break the pool promptly; the error says which worker and how",
+    title:
+      "R8.1–R8.4 worker death: exit, kill and idle exits break the pool promptly; the error says which worker and how",
     init: { none: 4, ok: 1, throws: 0, exits: 1 },
     tasks: { returns: 5, throws: 2, unsendable: 0, crash: 4, unknown: 0, unsendableArg: 0, gate: 25 },
     maxWorkers: [1, 2, 3],

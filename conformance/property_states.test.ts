@@ -5,9 +5,9 @@ import { backendFilter, suiteSuffix, testTimeoutMs } from "./_config.ts";
 import { backends } from "./_backends.ts";
 import { checkRuleGroup, titleOf } from "./properties/rule_groups.ts";
 
-describe(`property ${titleOf("R4")} (${suiteSuffix})`, () => {
+describe(`property-based conformance (${suiteSuffix})`, () => {
   for (const backend of backends.filter((b) => backendFilter === undefined || backendFilter.includes(b))) {
-    it(`R4 holds on the ${backend} backend`, { timeout: testTimeoutMs() }, async () => {
+    it(`${titleOf("R4")} — ${backend} backend`, { timeout: testTimeoutMs() }, async () => {
       await checkRuleGroup("R4", backend);
     });
   }

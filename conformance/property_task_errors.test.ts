@@ -5,9 +5,9 @@ import { backendFilter, suiteSuffix, testTimeoutMs } from "./_config.ts";
 import { backends } from "./_backends.ts";
 import { checkRuleGroup, titleOf } from "./properties/rule_groups.ts";
 
-describe(`property ${titleOf("R2")} (${suiteSuffix})`, () => {
+describe(`property-based conformance (${suiteSuffix})`, () => {
   for (const backend of backends.filter((b) => backendFilter === undefined || backendFilter.includes(b))) {
-    it(`R2 holds on the ${backend} backend`, { timeout: testTimeoutMs() }, async () => {
+    it(`${titleOf("R2")} — ${backend} backend`, { timeout: testTimeoutMs() }, async () => {
       await checkRuleGroup("R2", backend);
     });
   }
