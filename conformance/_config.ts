@@ -24,7 +24,7 @@ export const explicitRuns: number | undefined = numberFrom("FC_NUM_RUNS");
  * Runs per property and backend. By default a property runs until DEFAULT_RUNS or until its time budget is spent,
  * whichever comes first, so that the whole matrix (three runtimes, two backends each) fits in a few minutes.
  */
-export const DEFAULT_RUNS = 40;
+export const DEFAULT_RUNS = 60;
 
 /**
  * The default time budget of one property on one backend. Node (through tsx) starts a worker in ~300 ms, Deno

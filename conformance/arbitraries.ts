@@ -513,9 +513,8 @@ export function commandArb(profile: Profile, backend: string): fc.Arbitrary<Pool
     },
     {
       weight: w.wait,
-      arbitrary: fc.tuple(fc.array(targetArb, { minLength: 1, maxLength: 4 }), returnWhen, waitTimeout).map(
-        ([ts, rw, timeout]) => new WaitCommand(ts, rw, timeout),
-      ),
+      arbitrary: fc.tuple(fc.array(targetArb, { minLength: 1, maxLength: 4 }), returnWhen, waitTimeout, fc.boolean())
+        .map(([ts, rw, timeout, withCancelled]) => new WaitCommand(ts, rw, timeout, withCancelled)),
     },
     {
       weight: w.asCompleted,
@@ -597,7 +596,7 @@ export function scenarioArb(group: RuleGroup, backend: string): fc.Arbitrary<Sce
     const lead: fc.Arbitrary<PoolCommand | undefined> = group === "R5"
       ? fc.option(leadingMapArb(backend), { nil: undefined, freq: 3 })
       : OPENS_WITH_A_BURST.includes(group)
-      ? fc.option(blockingBurstArb(profile, backend, pool.maxWorkers), { nil: undefined, freq: 4 })
+      ? fc.option(blockingBurstArb(profile, backend, pool.maxWorkers), { nil: undefined, freq: group === "R6" ? 8 : 4 })
       : fc.constant(undefined);
     return fc.tuple(
       fc.constant(pool),

@@ -80,9 +80,6 @@ async function untilHeartbeatsStop(paths: string[], ms: number): Promise<void> {
   }
 }
 
-
-
-
 const taskScript = (name: string) => fileURLToPath(taskModule(name));
 
 for (const backend of backends) {

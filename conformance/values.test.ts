@@ -301,5 +301,3 @@ for (const backend of backends) {
     });
   });
 }
-
-

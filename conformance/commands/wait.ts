@@ -5,12 +5,16 @@ import { HANG_MS, type Harness, stateOf, within } from "../properties/harness.ts
 import { wait } from "../../mod.ts";
 import { observeAll, pickRecent, type PoolCommand, report } from "./_step.ts";
 
-/** `wait(fs, { returnWhen, timeout })` on some futures (duplicates allowed) (R6.1, R6.3). */
+/**
+ * `wait(fs, { returnWhen, timeout })` on some futures (duplicates allowed) (R6.1, R6.3). With `withCancelled`,
+ * a cancelled future joins the targets when there is one: a cancelled future is done, but not failed.
+ */
 export class WaitCommand implements PoolCommand {
   constructor(
     readonly targets: readonly number[],
     readonly returnWhen: ReturnWhen,
     readonly timeout: number | undefined,
+    readonly withCancelled = false,
   ) {}
 
   check(model: Readonly<PoolModel>): boolean {
@@ -20,6 +24,8 @@ export class WaitCommand implements PoolCommand {
   async run(model: PoolModel, harness: Harness): Promise<void> {
     await observeAll(model, harness);
     const indices = this.targets.map((t) => pickRecent(model, t));
+    const cancelled = harness.futures.findIndex((f) => f.cancelled());
+    if (this.withCancelled && cancelled >= 0) indices.push(cancelled);
     // Without a timeout it waits for real, so the gates that could hold the targets up open — but only after a
     // moment, so that a wait that returns too early is seen doing so.
     const opener = this.timeout === undefined ? harness.openGatesAfter(Math.max(...indices), 30) : undefined;
@@ -50,6 +56,7 @@ export class WaitCommand implements PoolCommand {
 
   toString(): string {
     const timeout = this.timeout === undefined ? "" : `, timeout ${this.timeout}ms`;
-    return `wait([${this.targets.map((t) => `f#-${t + 1}`).join(", ")}], ${this.returnWhen}${timeout})`;
+    const cancelled = this.withCancelled ? ", a cancelled one" : "";
+    return `wait([${this.targets.map((t) => `f#-${t + 1}`).join(", ")}${cancelled}], ${this.returnWhen}${timeout})`;
   }
 }

@@ -229,9 +229,25 @@ export class Harness {
     this.phase = phase;
     try {
       return fn();
+    } catch (error) {
+      throw this.explain(error, `from ${phase}`);
     } finally {
       this.phase = previous;
     }
+  }
+
+  /**
+   * R3.3: what a done-callback throws is logged, never thrown at whoever made the future finish. Turns such an
+   * error, wherever it surfaced, into a violation; returns any other error as it is.
+   */
+  explain(error: unknown, where: string): unknown {
+    const token = this.#tokens.get(error) ??
+      (typeof error === "string" && error.startsWith("<callback ") ? error : undefined);
+    if (token === undefined) return error;
+    return new ConformanceError([{
+      rule: "R3.3",
+      message: `the error of a done-callback, ${token}, escaped ${where}`,
+    }]);
   }
 
   /** Adds callback number `callback` to future `index`; returns whether the future was done just before. */

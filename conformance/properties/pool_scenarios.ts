@@ -30,8 +30,12 @@ export async function runScenario(
   const harness = new Harness(backend, spec);
   const model = new PoolModel(spec, harness.moduleHref);
   try {
-    await fc.asyncModelRun(() => ({ model, real: harness }), TRACE ? traced(spec, commands) : commands);
-    await finish(model, harness);
+    try {
+      await fc.asyncModelRun(() => ({ model, real: harness }), TRACE ? traced(spec, commands) : commands);
+      await finish(model, harness);
+    } catch (error) {
+      throw harness.explain(error, "to the test");
+    }
   } finally {
     await harness.dispose();
   }
