@@ -104,7 +104,10 @@ describe("ProcessPoolExecutor core (in-memory backend)", () => {
     backend.workers[0].crash({ code: null, signal: "SIGKILL" });
     await future.exception();
     assert.ok(thrown instanceof BrokenProcessPool);
-    assert.equal((thrown as Error).message, "A child process terminated abruptly, the process pool is not usable anymore");
+    assert.equal(
+      (thrown as Error).message,
+      "A child process terminated abruptly, the process pool is not usable anymore",
+    );
     await pool.shutdown();
   });
 

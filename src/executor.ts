@@ -21,8 +21,8 @@ import {
   CALL,
   type ChunkOutcome,
   decode,
-  type Encoded,
   encode,
+  type Encoded,
   encodeOwned,
   type FromWorker,
   type Hello,
@@ -254,8 +254,16 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       throw new TypeError("Cannot create the pool: expected an options object with a `module` URL");
     }
     this.#module = checkModule(options.module);
-    this.#maxWorkersOption = checkPositiveInteger(options.maxWorkers, "maxWorkers", "maxWorkers must be greater than 0");
-    this.#maxTasks = checkPositiveInteger(options.maxTasksPerChild, "maxTasksPerChild", "maxTasksPerChild must be >= 1");
+    this.#maxWorkersOption = checkPositiveInteger(
+      options.maxWorkers,
+      "maxWorkers",
+      "maxWorkers must be greater than 0",
+    );
+    this.#maxTasks = checkPositiveInteger(
+      options.maxTasksPerChild,
+      "maxTasksPerChild",
+      "maxTasksPerChild must be >= 1",
+    );
     const initializer = options.initializer;
     if (initializer !== undefined && typeof initializer !== "function" && typeof initializer !== "string") {
       throw new TypeError("initializer must be a callable: an exported function or its name");

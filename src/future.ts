@@ -104,7 +104,9 @@ export class Future<T = unknown> implements PromiseLike<T> {
   result(timeoutMs?: number): Promise<T> {
     if (this.#state === "FINISHED" && (timeoutMs === undefined || typeof timeoutMs === "number")) {
       // Already finished: settle at once (a timeout cannot matter, only a NaN one is an error).
-      if (!Number.isNaN(timeoutMs)) return this.#failed ? Promise.reject(this.#error) : Promise.resolve(this.#value as T);
+      if (!Number.isNaN(timeoutMs)) {
+        return this.#failed ? Promise.reject(this.#error) : Promise.resolve(this.#value as T);
+      }
     }
     return this.#wait(timeoutMs).then(() => this.#outcome());
   }
@@ -252,10 +254,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
     this.#settled?.resolve();
     const observers = this.#observers;
     this.#observers = undefined;
-    if (observers) for (const fn of observers) fn();
+    if (observers) { for (const fn of observers) fn(); }
     const callbacks = this.#callbacks;
     this.#callbacks = undefined;
-    if (callbacks) for (const fn of callbacks) this.#invoke(fn as DoneCallback<T>);
+    if (callbacks) { for (const fn of callbacks) this.#invoke(fn as DoneCallback<T>); }
   }
 
   #invoke(fn: DoneCallback<T>): void {

@@ -4,8 +4,8 @@ import { now } from "./_clock.ts";
 import {
   CALL,
   decode,
-  type Encoded,
   encode,
+  type Encoded,
   encodeOwned,
   type Hello,
   MAP_CHUNK,

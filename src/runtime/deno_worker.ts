@@ -38,7 +38,9 @@ let nextId = 1;
 /** Creates the Deno thread backend for `options`. */
 export function createBackend(options: BackendOptions): Backend {
   if (options.denoPermissions === "inherit") return createThreadBackend(options);
-  const modulePath = options.module.startsWith("file:") ? decodeURIComponent(new URL(options.module).pathname) : undefined;
+  const modulePath = options.module.startsWith("file:")
+    ? decodeURIComponent(new URL(options.module).pathname)
+    : undefined;
   const permissions = workerPermissions(options.denoPermissions, modulePath);
   const parallelism = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
     ?.hardwareConcurrency ?? 1;
