@@ -130,6 +130,7 @@ export function buildRows(measurements: Measurements): Row[] {
           ratio: 1.3,
         }),
       );
+      rows.push(row(group, "latency p10", "µs/op", get("latencyP10", "procpool"), "raw", get("latencyP10", "raw")));
       rows.push(
         row(group, "start→1st result", "ms", get("startup", "procpool"), "bare", get("startup", "raw"), {
           op: "<=",
@@ -141,6 +142,9 @@ export function buildRows(measurements: Measurements): Row[] {
           op: "<=",
           ratio: 1.2,
         }),
+      );
+      rows.push(
+        row(group, "parent heap growth", "MiB", get("parentHeap", "procpool"), "bare", get("parentHeap", "raw")),
       );
     }
   }

@@ -2,7 +2,7 @@
 // machine, the table (medians over the rounds, ratios, targets) and writes results.json and chart.svg.
 
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -47,6 +47,13 @@ function runtimeCommand(runtime: Runtime, script: string, args: string[], expose
   }
 }
 
+const TASKSET = "/usr/bin/taskset";
+
+// The command run on core 0 alone (with every process and thread it starts), where taskset is installed.
+function pinned([command, args]: [string, string[]]): [string, string[]] {
+  return existsSync(TASKSET) ? [TASKSET, ["-c", "0", command, ...args]] : [command, args];
+}
+
 function samplesJob(
   runtime: Runtime,
   script: string,
@@ -82,9 +89,26 @@ function plan(): Job[] {
           ]),
         );
       }
-      for (const impl of ["procpool", "raw"]) {
-        jobs.push(samplesJob(runtime, "latency.ts", "latency", impl, backend, [`impl=${impl}`, `backend=${backend}`]));
-      }
+      // Latency: both in one process, rounds interleaved, pinned to one core where taskset exists (see the
+      // scenario).
+      const [latencyCommand, latencyArgs] = pinned(
+        runtimeCommand(runtime, "latency.ts", [`backend=${backend}`, `rounds=${ROUNDS}`]),
+      );
+      jobs.push({
+        label: `${runtime} ${backend} latency procpool+raw${latencyCommand === TASKSET ? " (one core)" : ""}`,
+        command: latencyCommand,
+        args: latencyArgs,
+        file: (line) => {
+          const mean = (line.mean ?? {}) as Record<string, number[]>;
+          const p10 = (line.p10 ?? {}) as Record<string, number[]>;
+          return {
+            [measurementKey(runtime, backend, "latency", "procpool")]: mean.procpool,
+            [measurementKey(runtime, backend, "latency", "raw")]: mean.raw,
+            [measurementKey(runtime, backend, "latencyP10", "procpool")]: p10.procpool,
+            [measurementKey(runtime, backend, "latencyP10", "raw")]: p10.raw,
+          };
+        },
+      });
       // Startup and memory: one fresh process per round, procpool and bare alternating.
       for (let round = 1; round <= ROUNDS; round++) {
         for (const impl of ["procpool", "raw"]) {
@@ -96,6 +120,7 @@ function plan(): Job[] {
             file: (line) => ({
               [measurementKey(runtime, backend, "startup", impl)]: [line.startupMs as number],
               [measurementKey(runtime, backend, "memory", impl)]: [line.memoryMiB as number],
+              [measurementKey(runtime, backend, "parentHeap", impl)]: [(line.parentHeapGrowthKiB as number) / 1024],
             }),
           });
         }

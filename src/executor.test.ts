@@ -5,13 +5,13 @@ import assert from "node:assert/strict";
 import { BrokenProcessPool, ProcessPoolExecutor, RuntimeError, setLogger, WorkerExitError } from "../mod.ts";
 import type { Future } from "../mod.ts";
 import { memoryBackend } from "./_test_utils.ts";
-import type { ToWorker } from "./protocol.ts";
+import { RUN, RUN_ONE, STOP, type ToWorker } from "./protocol.ts";
 
 const module = new URL("../conformance/tasks/basic.ts", import.meta.url);
 
 // The argument lists of each batch a worker received.
 function tasksIn(worker: { received: ToWorker[] }): unknown[][] {
-  return worker.received.flatMap((m) => m.kind === "run" ? [m.args] : []);
+  return worker.received.flatMap((m) => m[0] === RUN ? [m[3]] : m[0] === RUN_ONE ? [[m[3]]] : []);
 }
 
 describe("ProcessPoolExecutor core (in-memory backend)", () => {
@@ -140,7 +140,7 @@ describe("ProcessPoolExecutor core (in-memory backend)", () => {
     await Promise.all(calls);
     assert.ok(futures.every((f) => f.done() && !f.cancelled()));
     assert.ok(backend.workers.every((w) => w.exited));
-    assert.ok(backend.workers.every((w) => w.received.some((m) => m.kind === "stop")));
+    assert.ok(backend.workers.every((w) => w.received.some((m) => m[0] === STOP)));
     assert.throws(() => pool.submit("double", 1), RuntimeError);
     await pool.shutdown();
   });

@@ -2,6 +2,7 @@
 
 import { checkTimeout, now } from "./_clock.ts";
 import { deferred } from "./_deferred.ts";
+import { KeepAlive } from "./_keep_alive.ts";
 import { Queue } from "./_queue.ts";
 import {
   BROKEN_FUTURE_MESSAGE,
@@ -24,13 +25,23 @@ import {
   encode,
   type Encoded,
   encodeOwned,
+  EXITING,
+  FATAL,
   type FromWorker,
+  HELLO,
   type Hello,
   MAP_CHUNK,
   type Mode,
+  type OneTask,
+  READY,
+  RESULT_ONE,
+  RESULTS,
   RETURNED,
+  RUN,
+  RUN_ONE,
   STAR_CHUNK,
   type Status,
+  STOP,
   type TaskBatch,
 } from "./protocol.ts";
 import type { Backend, DenoPermissions, WorkerExit, WorkerHandle } from "./runtime/backend.ts";
@@ -160,14 +171,15 @@ class Batch {
     this.modes.push(item.mode);
   }
 
-  message(): TaskBatch {
-    return {
-      kind: "run",
-      ids: this.ids,
-      fns: this.#sameFn ? this.fns[0] : this.fns,
-      args: this.args,
-      modes: this.#sameMode ? this.modes[0] : this.modes,
-    };
+  message(): TaskBatch | OneTask {
+    if (this.ids.length === 1) return [RUN_ONE, this.ids[0], this.fns[0], this.args[0], this.modes[0]];
+    return [
+      RUN,
+      this.ids,
+      this.#sameFn ? this.fns[0] : this.fns,
+      this.args,
+      this.#sameMode ? this.modes[0] : this.modes,
+    ];
   }
 }
 
@@ -239,7 +251,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   #brokenCause: unknown;
   readonly #closed = deferred<void>();
   #dispatchQueued = false;
-  #keepAlive: ReturnType<typeof setInterval> | undefined;
+  readonly #keepAlive = new KeepAlive();
 
   /**
    * Creates the pool. Workers start lazily, on demand, up to `maxWorkers`; the parent starts importing the task
@@ -418,7 +430,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       return future;
     }
     this.#pending.push(item);
-    this.#keepAlive ??= setInterval(() => {}, 1 << 30);
+    this.#keepAlive.hold();
     if (!this.#dispatchQueued) {
       this.#dispatchQueued = true;
       queueMicrotask(() => this.#dispatch());
@@ -554,40 +566,44 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     this.#slots.add(slot);
     handle.onMessage((message) => this.#onMessage(slot, message));
     handle.onExit((exit) => this.#onExit(slot, exit));
-    handle.send({ kind: "hello", hello: this.#hello! });
+    handle.send([HELLO, this.#hello!]);
     return slot;
   }
 
   #onMessage(slot: Slot, message: FromWorker): void {
-    switch (message.kind) {
-      case "ready":
+    switch (message[0]) {
+      case READY:
         if (slot.state === "starting") slot.state = "ready";
         return;
-      case "results": {
-        const { ids, statuses, values } = message;
-        for (let i = 0; i < ids.length; i++) {
-          const item = slot.inflight.get(ids[i]);
-          if (item === undefined) continue;
-          slot.inflight.delete(ids[i]);
-          this.#complete(item, statuses[i], values[i]);
-        }
-        adaptWindow(slot, ids.length, message.busyMs);
-        this.#dispatch();
-        // A worker left idle with nothing pending starts its next burst from a small window again.
-        if (slot.inflight.size === 0) slot.window = INITIAL_WINDOW;
-        return;
+      case RESULTS: {
+        const [, ids, statuses, values, busyMs] = message;
+        for (let i = 0; i < ids.length; i++) this.#complete(slot, ids[i], statuses[i], values[i]);
+        return this.#afterResults(slot, ids.length, busyMs);
       }
-      case "fatal":
+      case RESULT_ONE:
+        this.#complete(slot, message[1], message[2], message[3]);
+        return this.#afterResults(slot, 1, message[4]);
+      case FATAL:
         slot.hasFatal = true;
-        slot.fatal = this.#decode(message.error);
+        slot.fatal = this.#decode(message[2]);
         this.#markBroken(slot.fatal);
         return;
-      case "exiting":
+      case EXITING:
         return;
     }
   }
 
-  #complete(item: WorkItem, status: Status, value: Encoded): void {
+  #afterResults(slot: Slot, count: number, busyMs: number): void {
+    adaptWindow(slot, count, busyMs);
+    this.#dispatch();
+    // A worker left idle with nothing pending starts its next burst from a small window again.
+    if (slot.inflight.size === 0) slot.window = INITIAL_WINDOW;
+  }
+
+  #complete(slot: Slot, id: number, status: Status, value: Encoded): void {
+    const item = slot.inflight.get(id);
+    if (item === undefined) return;
+    slot.inflight.delete(id);
     const future = item.future;
     if (future.done()) return;
     let decoded: unknown;
@@ -613,15 +629,18 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   }
 
   #decode(value: Encoded): unknown {
-    return decode(value, (name) => {
-      const exports = this.#exports;
-      const candidate = exports !== undefined && Object.hasOwn(exports, name) ? exports[name] : undefined;
-      if (typeof candidate === "function" && candidate.prototype instanceof Error) {
-        return candidate as new (...args: never[]) => Error;
-      }
-      return OWN_ERRORS[name];
-    });
+    return decode(value, this.#errorClass);
   }
+
+  // The class an error named `name` is rebuilt with: an Error subclass the task module exports, or one of ours.
+  readonly #errorClass = (name: string): (new (...args: never[]) => Error) | undefined => {
+    const exports = this.#exports;
+    const candidate = exports !== undefined && Object.hasOwn(exports, name) ? exports[name] : undefined;
+    if (typeof candidate === "function" && candidate.prototype instanceof Error) {
+      return candidate as new (...args: never[]) => Error;
+    }
+    return OWN_ERRORS[name];
+  };
 
   #onExit(slot: Slot, exit: WorkerExit): void {
     const expected = slot.state === "stopping" || (slot.state === "retiring" && slot.inflight.size === 0);
@@ -662,19 +681,17 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     let busy = this.#pending.size > 0;
     for (const slot of this.#slots) if (slot.inflight.size > 0) busy = true;
     const holdLoop = busy || (this.#state !== "open" && this.#slots.size > 0);
-    if (holdLoop) this.#keepAlive ??= setInterval(() => {}, 1 << 30);
-    else if (this.#keepAlive !== undefined) {
-      clearInterval(this.#keepAlive);
-      this.#keepAlive = undefined;
-    }
+    if (holdLoop) this.#keepAlive.hold();
+    else this.#keepAlive.release();
     if (this.#state === "open" || busy) return;
     for (const slot of this.#slots) {
       // A retiring worker exits by itself once its last task is done; a stop sent now could meet a closed pipe.
       if (slot.state !== "starting" && slot.state !== "ready") continue;
       slot.state = "stopping";
-      slot.handle.send({ kind: "stop" });
+      slot.handle.send([STOP]);
     }
     if (this.#slots.size === 0) {
+      this.#keepAlive.dispose();
       if (this.#state === "shutting-down") this.#state = "closed";
       this.#closed.resolve();
     }

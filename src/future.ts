@@ -52,6 +52,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #callbacks: ((future: never) => void)[] | undefined;
   #observers: Set<() => void> | undefined;
   #settled: Deferred<void> | undefined;
+  #outcomes: Deferred<unknown> | undefined;
 
   static {
     observe = (future, fn) => {
@@ -108,6 +109,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
         return this.#failed ? Promise.reject(this.#error) : Promise.resolve(this.#value as T);
       }
     }
+    // The common case, waiting without a timeout: one promise that #complete settles with the outcome itself.
+    if (timeoutMs === undefined && !this.done()) return (this.#outcomes ??= deferred()).promise as Promise<T>;
     return this.#wait(timeoutMs).then(() => this.#outcome());
   }
 
@@ -252,6 +255,13 @@ export class Future<T = unknown> implements PromiseLike<T> {
   // The state is set; now wake waiters (result(), wait(), asCompleted()), then run the callbacks (CPython order).
   #complete(): void {
     this.#settled?.resolve();
+    const outcomes = this.#outcomes;
+    if (outcomes !== undefined) {
+      this.#outcomes = undefined;
+      if (this.cancelled()) outcomes.reject(new CancelledError());
+      else if (this.#failed) outcomes.reject(this.#error);
+      else outcomes.resolve(this.#value);
+    }
     const observers = this.#observers;
     this.#observers = undefined;
     if (observers) { for (const fn of observers) fn(); }

@@ -34,17 +34,34 @@ export const RAISED = 0;
 export const RETURNED = 1;
 export type Status = typeof RAISED | typeof RETURNED;
 
+// Every message is an array whose first element is its tag: a small array clones markedly faster than an object
+// with named fields (measured: about 0.7 µs less per message on Node and Bun), and two messages make a round trip.
+// The parent's tags:
+export const HELLO = 0;
+export const RUN = 1;
+export const STOP = 2;
+export const RUN_ONE = 3;
+// A worker's tags:
+export const READY = 4;
+export const RESULTS = 5;
+export const RESULT_ONE = 6;
+export const FATAL = 7;
+export const EXITING = 8;
+
 /**
  * A batch of tasks, column by column (one array per field is cheaper to clone than an object per task): ids,
  * export names (one string when all are the same), encoded arguments, and modes (one when all are the same).
  */
-export interface TaskBatch {
-  readonly kind: "run";
-  readonly ids: number[];
-  readonly fns: string | string[];
-  readonly args: Encoded[];
-  readonly modes: Mode | Mode[];
-}
+export type TaskBatch = readonly [
+  tag: typeof RUN,
+  ids: number[],
+  fns: string | string[],
+  args: Encoded[],
+  modes: Mode | Mode[],
+];
+
+/** A batch of one task, flat: what a lone task in flight travels as (fewer arrays to clone than a batch). */
+export type OneTask = readonly [tag: typeof RUN_ONE, id: number, fn: string, args: Encoded, mode: Mode];
 
 /** A chunk's outcome in the parent: the results before the failure, and the failure if one item raised. */
 export interface ChunkOutcome {
@@ -53,28 +70,35 @@ export interface ChunkOutcome {
   readonly error?: unknown;
 }
 
-/** A batch of outcomes, column by column; each value is encoded on its own. */
-export interface ResultBatch {
-  readonly kind: "results";
-  readonly ids: number[];
-  readonly statuses: Status[];
-  readonly values: Encoded[];
-  /** Milliseconds the worker spent running these tasks, for the dispatch window. */
-  readonly busyMs: number;
-}
+/**
+ * A batch of outcomes, column by column; each value is encoded on its own. `busyMs` is how long the worker spent
+ * running these tasks, for the dispatch window.
+ */
+export type ResultBatch = readonly [
+  tag: typeof RESULTS,
+  ids: number[],
+  statuses: Status[],
+  values: Encoded[],
+  busyMs: number,
+];
 
-/** Messages from the parent to a worker. The first one is always `hello`. */
+/** The outcome of one task, flat. */
+export type OneResult = readonly [tag: typeof RESULT_ONE, id: number, status: Status, value: Encoded, busyMs: number];
+
+/** Messages from the parent to a worker. The first one is always the hello. */
 export type ToWorker =
-  | { readonly kind: "hello"; readonly hello: Hello }
+  | readonly [tag: typeof HELLO, hello: Hello]
   | TaskBatch
-  | { readonly kind: "stop" };
+  | OneTask
+  | readonly [tag: typeof STOP];
 
 /** Messages from a worker to the parent. */
 export type FromWorker =
-  | { readonly kind: "ready" }
+  | readonly [tag: typeof READY]
   | ResultBatch
-  | { readonly kind: "fatal"; readonly phase: "import" | "initializer"; readonly error: Encoded }
-  | { readonly kind: "exiting"; readonly code: number };
+  | OneResult
+  | readonly [tag: typeof FATAL, phase: "import" | "initializer", error: Encoded]
+  | readonly [tag: typeof EXITING, code: number];
 
 const TAG = "\u0000";
 // A missing element of a sparse array: structured clone keeps holes, and so does the codec.

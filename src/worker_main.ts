@@ -7,12 +7,20 @@ import {
   encode,
   type Encoded,
   encodeOwned,
+  FATAL,
+  HELLO,
   type Hello,
   MAP_CHUNK,
   type Mode,
   RAISED,
+  READY,
+  RESULT_ONE,
+  RESULTS,
   RETURNED,
+  RUN,
+  RUN_ONE,
   type Status,
+  STOP,
   type TaskBatch,
   type ToWorker,
 } from "./protocol.ts";
@@ -51,7 +59,7 @@ export function serve(port: ParentPort): void {
       exports = await import(hello.module) as Exports;
     } catch (error) {
       console.error(`Exception in worker while importing ${hello.module}:\n${describe(error)}`);
-      port.send({ kind: "fatal", phase: "import", error: encodeSafely(error) });
+      port.send([FATAL, "import", encodeSafely(error)]);
       return exit(1);
     }
     if (hello.initializer !== undefined) {
@@ -61,13 +69,13 @@ export function serve(port: ParentPort): void {
         await initializer(...args);
       } catch (error) {
         console.error(`Exception in initializer:\n${describe(error)}`);
-        port.send({ kind: "fatal", phase: "initializer", error: encodeSafely(error) });
+        port.send([FATAL, "initializer", encodeSafely(error)]);
         return exit(1);
       }
     }
     if (state === "starting") state = "ready";
-    port.send({ kind: "ready" });
-    void pump();
+    port.send([READY]);
+    pump();
   };
 
   const find = (name: string): TaskFn => {
@@ -79,50 +87,69 @@ export function serve(port: ParentPort): void {
     return fn;
   };
 
-  const pump = async () => {
+  // Outcomes not sent yet, column by column, and when the worker started on them.
+  let ids: number[] = [];
+  let statuses: Status[] = [];
+  let values: Encoded[] = [];
+  let batchStart = 0;
+  const flush = () => {
+    if (ids.length === 0) return;
+    const t = now();
+    port.send(
+      ids.length === 1
+        ? [RESULT_ONE, ids[0], statuses[0], values[0], t - batchStart]
+        : [RESULTS, ids, statuses, values, t - batchStart],
+    );
+    ids = [];
+    statuses = [];
+    values = [];
+    batchStart = t;
+  };
+  // Records a task's outcome; returns false when the worker has used up its task budget and exited.
+  const record = (id: number, outcome: Outcome): boolean => {
+    ids.push(id);
+    statuses.push(outcome[0]);
+    values.push(outcome[1]);
+    completed++;
+    if (hello.maxTasks !== undefined && completed >= hello.maxTasks) {
+      flush();
+      exit(0);
+      return false;
+    }
+    if (now() - batchStart > FLUSH_AFTER_MS) flush();
+    return true;
+  };
+
+  const pump = () => {
     if (pumping || state === "waiting-for-hello" || state === "starting" || state === "exited") return;
     pumping = true;
-    let ids: number[] = [];
-    let statuses: Status[] = [];
-    let values: Encoded[] = [];
-    let batchStart = now();
-    const flush = () => {
-      if (ids.length === 0) return;
-      const t = now();
-      port.send({ kind: "results", ids, statuses, values, busyMs: t - batchStart });
-      ids = [];
-      statuses = [];
-      values = [];
-      batchStart = t;
-    };
+    batchStart = now();
+    drain();
+  };
+  // Runs queued tasks in order, synchronously while they return plain values; a task that returns a promise
+  // sends what is done so far, and the queue carries on once it settles.
+  const drain = (): void => {
     while (batches.length > 0) {
-      const batch = batches[0];
+      const [, batchIds, fns, args, modes] = batches[0];
       const i = position++;
-      if (position >= batch.ids.length) {
+      if (position >= batchIds.length) {
         batches.shift();
         position = 0;
       }
-      const fns = batch.fns;
-      const modes = batch.modes;
-      let outcome = run(
+      const outcome = run(
         find,
         typeof fns === "string" ? fns : fns[i],
-        batch.args[i],
+        args[i],
         typeof modes === "number" ? modes : modes[i],
       );
       if (outcome instanceof Promise) {
         flush();
-        outcome = await outcome;
+        void outcome.then((settled) => {
+          if (record(batchIds[i], settled)) drain();
+        });
+        return;
       }
-      ids.push(batch.ids[i]);
-      statuses.push(outcome[0]);
-      values.push(outcome[1]);
-      completed++;
-      if (hello.maxTasks !== undefined && completed >= hello.maxTasks) {
-        flush();
-        return exit(0);
-      }
-      if (now() - batchStart > FLUSH_AFTER_MS) flush();
+      if (!record(batchIds[i], outcome)) return;
     }
     flush();
     pumping = false;
@@ -130,22 +157,26 @@ export function serve(port: ParentPort): void {
   };
 
   port.onMessage((message: ToWorker) => {
-    switch (message.kind) {
-      case "hello":
+    switch (message[0]) {
+      case HELLO:
         if (state !== "waiting-for-hello") return;
-        hello = message.hello;
+        hello = message[1];
         state = "starting";
         void start();
         return;
-      case "run":
+      case RUN:
         batches.push(message);
-        void pump();
+        pump();
         return;
-      case "stop":
+      case RUN_ONE:
+        batches.push([RUN, [message[1]], message[2], [message[3]], message[4]]);
+        pump();
+        return;
+      case STOP:
         if (state === "exited") return;
         if (state === "ready" && !pumping && batches.length === 0) return exit(0);
         state = "stopping";
-        if (!pumping) void pump();
+        if (!pumping) pump();
         return;
     }
   });

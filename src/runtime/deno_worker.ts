@@ -6,7 +6,7 @@
 // explicit `denoPermissions` gets (Deno needs --unstable-worker-options for it, and such a pool holds the
 // process open until it is shut down).
 
-import type { FromWorker, ToWorker } from "../protocol.ts";
+import { EXITING, type FromWorker, type ToWorker } from "../protocol.ts";
 import type { Backend, BackendOptions, ParentPort, WorkerExit, WorkerHandle } from "./backend.ts";
 import { workerPermissions } from "./deno_permissions.ts";
 import { extname } from "./detect.ts";
@@ -63,7 +63,7 @@ export function createBackend(options: BackendOptions): Backend {
         const message = event.data as FromWorker;
         messageListener?.(message);
         // A Web Worker that closes itself sends no event: its entry announces every exit first.
-        if (message.kind === "exiting") end({ code: message.code, signal: null });
+        if (message[0] === EXITING) end({ code: message[1], signal: null });
       };
       worker.onerror = (event) => {
         event.preventDefault();
@@ -93,7 +93,7 @@ export function createBackend(options: BackendOptions): Backend {
 export function webWorkerPort(): ParentPort {
   const scope = globalThis as unknown as DenoWorkerGlobal;
   const exit = (code: number): never => {
-    scope.postMessage({ kind: "exiting", code } satisfies FromWorker);
+    scope.postMessage([EXITING, code] satisfies FromWorker);
     scope.close();
     throw new Error("worker closed");
   };
@@ -109,7 +109,7 @@ export function webWorkerPort(): ParentPort {
       scope.onmessage = (event) => listener(event.data as ToWorker);
     },
     exit(code: number) {
-      scope.postMessage({ kind: "exiting", code } satisfies FromWorker);
+      scope.postMessage([EXITING, code] satisfies FromWorker);
       scope.close();
     },
   };

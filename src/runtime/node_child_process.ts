@@ -17,6 +17,10 @@ const ENTRY = fileURLToPath(new URL(`./child_entry${extname(import.meta.url)}`, 
 
 const CLOSE_GRACE_MS = 500;
 
+// Deno's IPC channel carries one string far faster than the same data as a tree of values (a chunk of 1,000
+// numbers makes a round trip about 3× faster), so on Deno every message travels as its JSON text, both ways.
+const TEXT_CHANNEL = currentRuntime() === "deno";
+
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
@@ -83,10 +87,12 @@ export function createBackend(options: BackendOptions): Backend {
         send(message: ToWorker) {
           if (exited || !child.connected) return;
           // No callback: a failed write surfaces as the child's "error" event, and its exit follows.
-          child.send(message);
+          child.send(TEXT_CHANNEL ? JSON.stringify(message) : message);
         },
         onMessage(listener) {
-          child.on("message", (message) => listener(message as FromWorker));
+          child.on("message", (message) => {
+            listener((TEXT_CHANNEL ? JSON.parse(message as string) : message) as FromWorker);
+          });
         },
         onExit(listener) {
           exitListener = listener;

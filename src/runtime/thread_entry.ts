@@ -2,7 +2,7 @@
 
 import process from "node:process";
 import { parentPort } from "node:worker_threads";
-import type { FromWorker, ToWorker } from "../protocol.ts";
+import { EXITING, type FromWorker, type ToWorker } from "../protocol.ts";
 import { serve } from "../worker_main.ts";
 
 const port = parentPort!;
@@ -14,7 +14,7 @@ serve({
     port.on("message", (message) => listener(message as ToWorker));
   },
   exit(code: number) {
-    port.postMessage({ kind: "exiting", code } satisfies FromWorker);
+    port.postMessage([EXITING, code] satisfies FromWorker);
     process.exit(code);
   },
 });
