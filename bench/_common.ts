@@ -48,12 +48,23 @@ export function emit(result: Record<string, unknown>): void {
   console.log(JSON.stringify({ ...result, runtime: runtimeName() }));
 }
 
+const WARM_UP_RUNS = 3;
+const WARM_UP_MS = 500;
+
+/** Runs `body` at least WARM_UP_RUNS times and until WARM_UP_MS have passed. */
+export async function warmUp(body: () => Promise<unknown>): Promise<void> {
+  const start = performance.now();
+  for (let runs = 0; runs < WARM_UP_RUNS || performance.now() - start < WARM_UP_MS; runs++) await body();
+}
+
 /**
- * Runs `body` once as a warm-up, then `rounds` times timed; returns each timed round's milliseconds.
- * `body` gets whether this is the warm-up, so that it can do a smaller amount of work then.
+ * Runs `body` as a warm-up (at least WARM_UP_RUNS times and WARM_UP_MS long, so that the engines have compiled
+ * the hot paths and sized their heaps: a pool's first rounds are otherwise up to 2× slower than its later ones),
+ * then `rounds` times timed; returns each timed round's milliseconds. `body` gets whether this is the warm-up, so
+ * that it can do a smaller amount of work then.
  */
 export async function timeRounds(rounds: number, body: (warmUp: boolean) => Promise<void>): Promise<number[]> {
-  await body(true);
+  await warmUp(() => body(true));
   const samples: number[] = [];
   for (let i = 0; i < rounds; i++) {
     const start = performance.now();

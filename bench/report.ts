@@ -106,6 +106,7 @@ export function buildRows(measurements: Measurements): Row[] {
       const submit = get("submit", "procpool");
       const rawSubmit = get("submit", "raw");
       rows.push(row(group, "submit 20k", "tasks/s", submit, "raw", rawSubmit, { op: ">=", ratio: 1 }));
+      rows.push(row(group, "submit, await futures", "tasks/s", get("submit", "procpool-then"), "raw", rawSubmit));
       rows.push(row(group, "submit 20k", "tasks/s", submit, "CPython", cpythonSubmit));
       if (runtime === "node" && backend === "worker") {
         for (const peer of PEERS) {

@@ -75,7 +75,7 @@ function plan(): Job[] {
   const jobs: Job[] = [];
   for (const runtime of RUNTIMES) {
     for (const backend of BACKENDS) {
-      for (const impl of ["procpool", "raw"]) {
+      for (const impl of ["procpool", "procpool-then", "raw"]) {
         jobs.push(samplesJob(runtime, "submit.ts", "submit", impl, backend, [`impl=${impl}`, `backend=${backend}`]));
       }
       if (runtime === "node" && backend === "worker") {
@@ -91,8 +91,9 @@ function plan(): Job[] {
       }
       // Latency: both in one process, rounds interleaved, pinned to one core where taskset exists (see the
       // scenario).
+      // Three times the rounds, of half the trips: a mean of short round trips is noisy.
       const [latencyCommand, latencyArgs] = pinned(
-        runtimeCommand(runtime, "latency.ts", [`backend=${backend}`, `rounds=${ROUNDS}`]),
+        runtimeCommand(runtime, "latency.ts", [`backend=${backend}`, `rounds=${3 * ROUNDS}`, "trips=1000"]),
       );
       jobs.push({
         label: `${runtime} ${backend} latency procpool+raw${latencyCommand === TASKSET ? " (one core)" : ""}`,

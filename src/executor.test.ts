@@ -11,7 +11,7 @@ const module = new URL("../conformance/tasks/basic.ts", import.meta.url);
 
 // The argument lists of each batch a worker received.
 function tasksIn(worker: { received: ToWorker[] }): unknown[][] {
-  return worker.received.flatMap((m) => m[0] === RUN ? [m[3]] : m[0] === RUN_ONE ? [[m[3]]] : []);
+  return worker.received.flatMap((m) => m[0] === RUN ? [m[3]] : m[0] === RUN_ONE ? [[m.slice(4)]] : []);
 }
 
 describe("ProcessPoolExecutor core (in-memory backend)", () => {

@@ -135,7 +135,8 @@ interface WorkItem {
   readonly id: number;
   readonly future: Future<unknown>;
   readonly fn: TaskFunction | string;
-  name: string | undefined;
+  /** The function's index in the hello's export table, once resolved. */
+  fnIndex: number | undefined;
   readonly args: Encoded;
   readonly mode: Mode;
 }
@@ -151,36 +152,30 @@ interface Slot {
   hasFatal: boolean;
 }
 
-// The tasks of one "run" message, column by column; a column whose values are all the same is sent once.
-class Batch {
-  readonly ids: number[] = [];
-  readonly fns: string[] = [];
-  readonly args: Encoded[] = [];
-  readonly modes: Mode[] = [];
-  #sameFn = true;
-  #sameMode = true;
-
-  add(item: WorkItem): void {
-    if (this.ids.length > 0) {
-      this.#sameFn &&= item.name === this.fns[0];
-      this.#sameMode &&= item.mode === this.modes[0];
-    }
-    this.ids.push(item.id);
-    this.fns.push(item.name!);
-    this.args.push(item.args);
-    this.modes.push(item.mode);
+// The "run" message that hands `items` to a worker: a lone task flat, with its arguments spread at the end; more
+// tasks column by column, a column whose values are all the same sent once.
+function runMessage(items: readonly WorkItem[]): TaskBatch | OneTask {
+  const first = items[0];
+  if (items.length === 1 && Array.isArray(first.args)) {
+    return [RUN_ONE, first.id, first.fnIndex!, first.mode, ...first.args];
   }
-
-  message(): TaskBatch | OneTask {
-    if (this.ids.length === 1) return [RUN_ONE, this.ids[0], this.fns[0], this.args[0], this.modes[0]];
-    return [
-      RUN,
-      this.ids,
-      this.#sameFn ? this.fns[0] : this.fns,
-      this.args,
-      this.#sameMode ? this.modes[0] : this.modes,
-    ];
+  const n = items.length;
+  const ids = new Array<number>(n);
+  const fns = new Array<number>(n);
+  const args = new Array<Encoded>(n);
+  const modes = new Array<Mode>(n);
+  let sameFn = true;
+  let sameMode = true;
+  for (let i = 0; i < n; i++) {
+    const item = items[i];
+    ids[i] = item.id;
+    fns[i] = item.fnIndex!;
+    args[i] = item.args;
+    modes[i] = item.mode;
+    sameFn &&= item.fnIndex === first.fnIndex;
+    sameMode &&= item.mode === first.mode;
   }
+  return [RUN, ids, sameFn ? first.fnIndex! : fns, args, sameMode ? first.mode : modes];
 }
 
 // The dispatch window (R4.1): each worker starts with about two tasks in flight; the window widens, at most
@@ -243,7 +238,10 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   #backend: Backend | undefined;
   #maxWorkers = 1;
   #exports: Record<string, unknown> | undefined;
-  #names: Map<unknown, string> | undefined;
+  // The task module's function exports: the table workers get in the hello, and each one's index in it, by name
+  // and by function (a function exported under several names takes its first).
+  #functions: string[] = [];
+  #indices: Map<unknown, number> | undefined;
   #loadError: { error: unknown } | undefined;
   #hello: Hello | undefined;
   readonly #pending = new Queue<WorkItem>();
@@ -251,6 +249,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   #brokenCause: unknown;
   readonly #closed = deferred<void>();
   #dispatchQueued = false;
+  readonly #dispatchSoon = () => this.#dispatch();
   readonly #keepAlive = new KeepAlive();
 
   /**
@@ -423,7 +422,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       future.setException(new TypeError(`Cannot send the arguments of ${nameOf(fn)}: ${messageOf(error)}`));
       return future;
     }
-    const item: WorkItem = { id: nextTaskId++, future, fn, name: undefined, args: encoded, mode };
+    const item: WorkItem = { id: nextTaskId++, future, fn, fnIndex: undefined, args: encoded, mode };
     if (this.#exports !== undefined && !this.#resolveName(item)) return future;
     if (this.#loadError !== undefined) {
       future.setException(this.#loadError.error);
@@ -433,22 +432,18 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     this.#keepAlive.hold();
     if (!this.#dispatchQueued) {
       this.#dispatchQueued = true;
-      queueMicrotask(() => this.#dispatch());
+      queueMicrotask(this.#dispatchSoon);
     }
     return future;
   }
 
-  // Resolves the item's export name; on failure, fails its future with a TypeError and returns false.
+  // Resolves the item's function to its index in the export table; on failure, fails its future with a TypeError
+  // and returns false.
   #resolveName(item: WorkItem): boolean {
-    if (item.name !== undefined) return true;
-    const exports = this.#exports!;
+    if (item.fnIndex !== undefined) return true;
     const fn = item.fn;
-    if (typeof fn === "string") {
-      if (Object.hasOwn(exports, fn) && typeof exports[fn] === "function") item.name = fn;
-    } else {
-      item.name = this.#names!.get(fn);
-    }
-    if (item.name !== undefined) return true;
+    item.fnIndex = this.#indices!.get(fn);
+    if (item.fnIndex !== undefined) return true;
     if (!item.future.done()) {
       item.future.setException(
         new TypeError(
@@ -477,9 +472,12 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       return;
     }
     this.#exports = exports;
-    this.#names = new Map();
+    this.#indices = new Map();
     for (const [name, value] of Object.entries(exports)) {
-      if (typeof value === "function" && !this.#names.has(value)) this.#names.set(value, name);
+      if (typeof value !== "function") continue;
+      const index = this.#functions.push(name) - 1;
+      this.#indices.set(name, index);
+      if (!this.#indices.has(value)) this.#indices.set(value, index);
     }
     let backend: Backend;
     try {
@@ -491,7 +489,8 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     this.#maxWorkers = this.#maxWorkersOption ?? Math.max(1, backend.defaultMaxWorkers);
     let initializer: string | undefined;
     if (typeof this.#initializer === "function") {
-      initializer = this.#names.get(this.#initializer);
+      const index = this.#indices.get(this.#initializer);
+      initializer = index === undefined ? undefined : this.#functions[index];
       if (initializer === undefined) {
         return this.#markBroken(
           new TypeError(`initializer ${nameOf(this.#initializer)} is not an export of ${this.#module}`),
@@ -500,7 +499,13 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     } else {
       initializer = this.#initializer;
     }
-    this.#hello = { module: this.#module, initializer, initArgs: this.#initArgs, maxTasks: this.#maxTasks };
+    this.#hello = {
+      module: this.#module,
+      functions: this.#functions,
+      initializer,
+      initArgs: this.#initArgs,
+      maxTasks: this.#maxTasks,
+    };
     this.#dispatch();
   }
 
@@ -509,7 +514,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   #dispatch(): void {
     this.#dispatchQueued = false;
     if (this.#hello === undefined) return;
-    const batches = new Map<Slot, Batch>();
+    let batches: Map<Slot, WorkItem[]> | undefined;
     while (this.#pending.size > 0 && this.#state !== "broken") {
       const slot = this.#pickSlot();
       if (slot === undefined) break;
@@ -523,11 +528,12 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       future.setRunningOrNotifyCancel();
       slot.inflight.set(item.id, item);
       if (++slot.assigned === this.#maxTasks) slot.state = "retiring";
-      let batch = batches.get(slot);
-      if (batch === undefined) batches.set(slot, batch = new Batch());
-      batch.add(item);
+      batches ??= new Map();
+      const batch = batches.get(slot);
+      if (batch === undefined) batches.set(slot, [item]);
+      else batch.push(item);
     }
-    for (const [slot, batch] of batches) slot.handle.send(batch.message());
+    if (batches !== undefined) { for (const [slot, items] of batches) slot.handle.send(runMessage(items)); }
     this.#settle();
   }
 

@@ -12,6 +12,7 @@ import {
   type Hello,
   MAP_CHUNK,
   type Mode,
+  type OneTask,
   RAISED,
   READY,
   RESULT_ONE,
@@ -43,8 +44,8 @@ export function serve(port: ParentPort): void {
   let state: State = "waiting-for-hello";
   let hello: Hello;
   let exports: Exports;
-  const functions = new Map<string, TaskFn>();
-  const batches: TaskBatch[] = [];
+  const functions: TaskFn[] = [];
+  const batches: (TaskBatch | OneTask)[] = [];
   let position = 0; // the next task of batches[0]
   let pumping = false;
   let completed = 0;
@@ -78,11 +79,11 @@ export function serve(port: ParentPort): void {
     pump();
   };
 
-  const find = (name: string): TaskFn => {
-    let fn = functions.get(name);
+  // The function at `index` in the hello's table of exports, looked up once.
+  const find = (index: number): TaskFn => {
+    let fn = functions[index];
     if (fn === undefined) {
-      fn = lookup(exports, name, hello.module);
-      functions.set(name, fn);
+      fn = functions[index] = lookup(exports, hello.functions[index] ?? String(index), hello.module);
     }
     return fn;
   };
@@ -130,26 +131,36 @@ export function serve(port: ParentPort): void {
   // sends what is done so far, and the queue carries on once it settles.
   const drain = (): void => {
     while (batches.length > 0) {
-      const [, batchIds, fns, args, modes] = batches[0];
-      const i = position++;
-      if (position >= batchIds.length) {
+      const batch = batches[0];
+      let id: number;
+      let outcome: Outcome | Promise<Outcome>;
+      if (batch[0] === RUN_ONE) {
         batches.shift();
-        position = 0;
+        id = batch[1];
+        outcome = run(find, batch[2], batch.slice(4), batch[3]);
+      } else {
+        const [, ids, fns, args, modes] = batch;
+        const i = position++;
+        if (position >= ids.length) {
+          batches.shift();
+          position = 0;
+        }
+        id = ids[i];
+        outcome = run(
+          find,
+          typeof fns === "number" ? fns : fns[i],
+          args[i],
+          typeof modes === "number" ? modes : modes[i],
+        );
       }
-      const outcome = run(
-        find,
-        typeof fns === "string" ? fns : fns[i],
-        args[i],
-        typeof modes === "number" ? modes : modes[i],
-      );
       if (outcome instanceof Promise) {
         flush();
         void outcome.then((settled) => {
-          if (record(batchIds[i], settled)) drain();
+          if (record(id, settled)) drain();
         });
         return;
       }
-      if (!record(batchIds[i], outcome)) return;
+      if (!record(id, outcome)) return;
     }
     flush();
     pumping = false;
@@ -165,11 +176,8 @@ export function serve(port: ParentPort): void {
         void start();
         return;
       case RUN:
-        batches.push(message);
-        pump();
-        return;
       case RUN_ONE:
-        batches.push([RUN, [message[1]], message[2], [message[3]], message[4]]);
+        batches.push(message);
         pump();
         return;
       case STOP:
@@ -183,11 +191,11 @@ export function serve(port: ParentPort): void {
 }
 
 // Runs one task; returns its outcome synchronously when the function did not return a promise.
-function run(find: (name: string) => TaskFn, name: string, args: Encoded, mode: Mode): Outcome | Promise<Outcome> {
+function run(find: (index: number) => TaskFn, index: number, args: Encoded, mode: Mode): Outcome | Promise<Outcome> {
   let fn: TaskFn;
   let decoded: unknown[];
   try {
-    fn = find(name);
+    fn = find(index);
     decoded = decode(args) as unknown[];
   } catch (error) {
     return mode === CALL ? [RAISED, encodeSafely(error)] : [RAISED, [[], encodeSafely(error)]];

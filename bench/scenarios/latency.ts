@@ -1,6 +1,6 @@
 // Scenario: single-task latency. One task in flight at a time, on a pool of 2 workers: procpool's submit-and-await
 // against raw ping-pong on the same transport, both in this one process, each round running procpool, raw, raw,
-// procpool (1,000 trips each), so that drifts of the machine's state meet both alike.
+// procpool (half the round's trips each time), so that drifts of the machine's state meet both alike.
 //
 // Each trip is timed; a round's figures are the mean trip and the 10th-percentile trip (the round trip without
 // the tail of GC pauses and scheduler noise). `npm run bench` runs this scenario pinned to one core where it can
@@ -8,7 +8,7 @@
 // is settled at random, per thread, and would otherwise decide the ratio. Prints one line.
 
 import { ProcessPoolExecutor } from "../../mod.ts";
-import { choice, emit, integer, parseArgs, TASKS_URL } from "../_common.ts";
+import { choice, emit, integer, parseArgs, TASKS_URL, warmUp } from "../_common.ts";
 import { RawPool } from "../raw/pool.ts";
 import { inc } from "../tasks.ts";
 
@@ -43,8 +43,11 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.floor(p * (sorted.length - 1))];
 }
 
-await round("procpool", trips);
-await round("raw", trips);
+// Warm both up together: a pool left idle while the other warms up would start its first round cold again.
+await warmUp(async () => {
+  await round("procpool", trips / 4);
+  await round("raw", trips / 4);
+});
 const p10: Record<Impl, number[]> = { procpool: [], raw: [] };
 const mean: Record<Impl, number[]> = { procpool: [], raw: [] };
 for (let r = 0; r < rounds; r++) {
