@@ -100,13 +100,13 @@ function plan(): Job[] {
         command: latencyCommand,
         args: latencyArgs,
         file: (line) => {
+          const p50 = (line.p50 ?? {}) as Record<string, number[]>;
           const mean = (line.mean ?? {}) as Record<string, number[]>;
-          const p10 = (line.p10 ?? {}) as Record<string, number[]>;
           return {
-            [measurementKey(runtime, backend, "latency", "procpool")]: mean.procpool,
-            [measurementKey(runtime, backend, "latency", "raw")]: mean.raw,
-            [measurementKey(runtime, backend, "latencyP10", "procpool")]: p10.procpool,
-            [measurementKey(runtime, backend, "latencyP10", "raw")]: p10.raw,
+            [measurementKey(runtime, backend, "latency", "procpool")]: p50.procpool,
+            [measurementKey(runtime, backend, "latency", "raw")]: p50.raw,
+            [measurementKey(runtime, backend, "latencyMean", "procpool")]: mean.procpool,
+            [measurementKey(runtime, backend, "latencyMean", "raw")]: mean.raw,
           };
         },
       });

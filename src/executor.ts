@@ -249,6 +249,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   #brokenCause: unknown;
   readonly #closed = deferred<void>();
   #dispatchQueued = false;
+  readonly #batches = new Map<Slot, WorkItem[]>(); // #dispatch's work: each worker's share, then sent
   readonly #dispatchSoon = () => this.#dispatch();
   readonly #keepAlive = new KeepAlive();
 
@@ -514,7 +515,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   #dispatch(): void {
     this.#dispatchQueued = false;
     if (this.#hello === undefined) return;
-    let batches: Map<Slot, WorkItem[]> | undefined;
+    const batches = this.#batches;
     while (this.#pending.size > 0 && this.#state !== "broken") {
       const slot = this.#pickSlot();
       if (slot === undefined) break;
@@ -528,12 +529,14 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       future.setRunningOrNotifyCancel();
       slot.inflight.set(item.id, item);
       if (++slot.assigned === this.#maxTasks) slot.state = "retiring";
-      batches ??= new Map();
       const batch = batches.get(slot);
       if (batch === undefined) batches.set(slot, [item]);
       else batch.push(item);
     }
-    if (batches !== undefined) { for (const [slot, items] of batches) slot.handle.send(runMessage(items)); }
+    if (batches.size > 0) {
+      for (const [slot, items] of batches) slot.handle.send(runMessage(items));
+      batches.clear();
+    }
     this.#settle();
   }
 

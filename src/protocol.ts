@@ -166,7 +166,7 @@ export function encodeOwned(list: unknown[]): Encoded {
 export function decode(encoded: Encoded, resolve: ClassResolver = () => undefined): unknown {
   if (encoded === null || typeof encoded !== "object") return encoded;
   // A flat list of primitives needs no rebuilding; the transport already gave us a fresh copy.
-  if (Array.isArray(encoded) && encoded.every(isScalar)) return encoded;
+  if (Array.isArray(encoded) && isScalarList(encoded)) return encoded;
   return new Decoder(resolve).value(encoded);
 }
 
@@ -204,6 +204,12 @@ function isFlat(list: unknown[]): boolean {
 
 function isScalar(v: Encoded): boolean {
   return v === null || typeof v !== "object";
+}
+
+// `list.every(isScalar)`, as a loop: a chunk of a map() has thousands of items, and the loop is several times faster.
+function isScalarList(list: Encoded[]): boolean {
+  for (let i = 0; i < list.length; i++) if (!isScalar(list[i])) return false;
+  return true;
 }
 
 class Encoder {

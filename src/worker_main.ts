@@ -96,14 +96,16 @@ export function serve(port: ParentPort): void {
   const flush = () => {
     if (ids.length === 0) return;
     const t = now();
-    port.send(
-      ids.length === 1
-        ? [RESULT_ONE, ids[0], statuses[0], values[0], t - batchStart]
-        : [RESULTS, ids, statuses, values, t - batchStart],
-    );
-    ids = [];
-    statuses = [];
-    values = [];
+    if (ids.length === 1) {
+      // The columns are not sent: empty them for the next outcomes.
+      port.send([RESULT_ONE, ids[0], statuses[0], values[0], t - batchStart]);
+      ids.length = statuses.length = values.length = 0;
+    } else {
+      port.send([RESULTS, ids, statuses, values, t - batchStart]);
+      ids = [];
+      statuses = [];
+      values = [];
+    }
     batchStart = t;
   };
   // Records a task's outcome; returns false when the worker has used up its task budget and exited.
