@@ -1,7 +1,8 @@
 // The messages both sides of a worker share, and the value codec that carries results and errors faithfully.
 //
 // Every transport carries `Encoded` values only: JSON-compatible trees, which JSON IPC, structured clone and
-// Bun's and Deno's channels all carry alike, so that switching backends never changes a result (R10.1).
+// Bun's and Deno's channels all carry alike, so that switching backends never changes a result (R10.1), and so
+// that a backend may send any message as its JSON text (the Node and Deno ones do: it is faster there).
 // Values JSON cannot express become objects tagged under the key "\u0000"; a user object that itself has that
 // key is escaped. Every object gets an index in visiting order, so shared and cyclic references survive.
 

@@ -60,7 +60,7 @@ export function createBackend(options: BackendOptions): Backend {
         exitListener?.(exit);
       };
       worker.onmessage = (event) => {
-        const message = event.data as FromWorker;
+        const message = JSON.parse(event.data as string) as FromWorker;
         messageListener?.(message);
         // A Web Worker that closes itself sends no event: its entry announces every exit first.
         if (message[0] === EXITING) end({ code: message[1], signal: null });
@@ -72,7 +72,7 @@ export function createBackend(options: BackendOptions): Backend {
       return {
         id,
         send(message: ToWorker) {
-          if (!exited) worker.postMessage(message);
+          if (!exited) worker.postMessage(JSON.stringify(message));
         },
         onMessage(listener) {
           messageListener = listener;
@@ -92,8 +92,10 @@ export function createBackend(options: BackendOptions): Backend {
 /** The Web Worker side: `self`, with `Deno.exit` and `process.exit` made to tell the parent first. */
 export function webWorkerPort(): ParentPort {
   const scope = globalThis as unknown as DenoWorkerGlobal;
+  // Messages travel as JSON text, as on Deno's node:worker_threads (see node_worker_threads.ts).
+  const send = (message: FromWorker) => scope.postMessage(JSON.stringify(message));
   const exit = (code: number): never => {
-    scope.postMessage([EXITING, code] satisfies FromWorker);
+    send([EXITING, code]);
     scope.close();
     throw new Error("worker closed");
   };
@@ -102,14 +104,12 @@ export function webWorkerPort(): ParentPort {
   const nodeProcess = (globalThis as { process?: { exit: (code?: number) => never } }).process;
   if (nodeProcess !== undefined) nodeProcess.exit = (code?: number) => exit(code ?? 0);
   return {
-    send(message: FromWorker) {
-      scope.postMessage(message);
-    },
+    send,
     onMessage(listener) {
-      scope.onmessage = (event) => listener(event.data as ToWorker);
+      scope.onmessage = (event) => listener(JSON.parse(event.data as string) as ToWorker);
     },
     exit(code: number) {
-      scope.postMessage([EXITING, code] satisfies FromWorker);
+      send([EXITING, code]);
       scope.close();
     },
   };

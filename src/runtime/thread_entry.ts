@@ -5,16 +5,17 @@ import { parentPort } from "node:worker_threads";
 import { EXITING, type FromWorker, type ToWorker } from "../protocol.ts";
 import { serve } from "../worker_main.ts";
 
+// Messages travel as JSON text except on Bun (see TEXT in node_worker_threads.ts).
+const text = !("Bun" in globalThis);
 const port = parentPort!;
+const send = (message: FromWorker) => port.postMessage(text ? JSON.stringify(message) : message);
 serve({
-  send(message: FromWorker) {
-    port.postMessage(message);
-  },
+  send,
   onMessage(listener) {
-    port.on("message", (message) => listener(message as ToWorker));
+    port.on("message", (message) => listener((text ? JSON.parse(message) : message) as ToWorker));
   },
   exit(code: number) {
-    port.postMessage([EXITING, code] satisfies FromWorker);
+    send([EXITING, code]);
     process.exit(code);
   },
 });
