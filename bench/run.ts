@@ -22,7 +22,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RESULTS = join(ROOT, "bench", "results");
 const DENO = join(ROOT, "node_modules", ".bin", "deno");
 const BUN = join(ROOT, "node_modules", ".bin", "bun");
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const JOB_TIMEOUT_MS = 120_000;
 
 type Runtime = (typeof RUNTIMES)[number];
@@ -75,9 +75,25 @@ function plan(): Job[] {
   const jobs: Job[] = [];
   for (const runtime of RUNTIMES) {
     for (const backend of BACKENDS) {
-      for (const impl of ["procpool", "procpool-then", "raw"]) {
-        jobs.push(samplesJob(runtime, "submit.ts", "submit", impl, backend, [`impl=${impl}`, `backend=${backend}`]));
-      }
+      // procpool (both ways of awaiting) and the raw transport in one process, rounds interleaved.
+      const [submitCommand, submitArgs] = runtimeCommand(runtime, "submit.ts", [
+        `backend=${backend}`,
+        `rounds=${ROUNDS}`,
+      ]);
+      jobs.push({
+        label: `${runtime} ${backend} submit procpool+raw`,
+        command: submitCommand,
+        args: submitArgs,
+        file: (line) => {
+          const samples = (line.samples ?? {}) as Record<string, number[]>;
+          return Object.fromEntries(
+            ["procpool", "procpool-then", "raw"].map((impl) => [
+              measurementKey(runtime, backend, "submit", impl),
+              samples[impl],
+            ]),
+          );
+        },
+      });
       if (runtime === "node" && backend === "worker") {
         for (const peer of PEERS) jobs.push(samplesJob(runtime, "peers.ts", "submit", peer, backend, [`impl=${peer}`]));
       }
