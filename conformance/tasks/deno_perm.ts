@@ -14,3 +14,10 @@ export async function permissionStates(): Promise<Record<string, string>> {
   }
   return states;
 }
+
+/** Reads an environment variable with Deno's own API: throws Deno's NotCapable error without `env` permission. */
+export function readEnv(name: string): string | undefined {
+  const deno = (globalThis as { Deno?: { env: { get(key: string): string | undefined } } }).Deno;
+  if (deno === undefined) throw new Error("not on Deno");
+  return deno.env.get(name);
+}
