@@ -804,6 +804,9 @@ describe("Future as a thenable (R2.2)", () => {
     const error = new Error("e");
     bad.setException(error);
     assert.equal(await bad.then(() => "no", (e) => e), error);
+    // As with a Promise, a rejection handler may declare the error type it expects (tsc checks this line).
+    assert.equal(await bad.then(() => "no", (e: Error) => e.message), "e");
+    assert.equal(await bad.catch((e: Error) => e.message), "e");
   });
 
   it("R2.2 catch() and finally() act on the outcome as on result()", async () => {

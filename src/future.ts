@@ -172,16 +172,21 @@ export class Future<T = unknown> implements PromiseLike<T> {
     this.#complete();
   }
 
-  /** Makes `await future` wait for {@linkcode Future.result}. */
+  /**
+   * Makes `await future` wait for {@linkcode Future.result}. The rejection reason is typed `any`, as on a Promise,
+   * so that a handler may declare the error type it expects.
+   */
   then<A = T, B = never>(
     onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
-    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+    // deno-lint-ignore no-explicit-any
+    onRejected?: ((reason: any) => B | PromiseLike<B>) | null,
   ): Promise<A | B> {
     return this.result().then(onFulfilled, onRejected);
   }
 
   /** Like `Promise.prototype.catch`, on {@linkcode Future.result}. */
-  catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
+  // deno-lint-ignore no-explicit-any
+  catch<B = never>(onRejected?: ((reason: any) => B | PromiseLike<B>) | null): Promise<T | B> {
     return this.result().catch(onRejected);
   }
 
