@@ -424,7 +424,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       return future;
     }
     const item: WorkItem = { id: nextTaskId++, future, fn, fnIndex: undefined, args: encoded, mode };
-    if (this.#exports !== undefined && !this.#resolveName(item)) return future;
+    if (this.#exports !== undefined && !this.#resolveFunction(item)) return future;
     if (this.#loadError !== undefined) {
       future.setException(this.#loadError.error);
       return future;
@@ -440,7 +440,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
 
   // Resolves the item's function to its index in the export table; on failure, fails its future with a TypeError
   // and returns false.
-  #resolveName(item: WorkItem): boolean {
+  #resolveFunction(item: WorkItem): boolean {
     if (item.fnIndex !== undefined) return true;
     const fn = item.fn;
     item.fnIndex = this.#indices!.get(fn);
@@ -525,7 +525,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
         if (future.state === "CANCELLED") future.setRunningOrNotifyCancel();
         continue;
       }
-      if (!this.#resolveName(item)) continue;
+      if (!this.#resolveFunction(item)) continue;
       future.setRunningOrNotifyCancel();
       slot.inflight.set(item.id, item);
       if (++slot.assigned === this.#maxTasks) slot.state = "retiring";

@@ -141,13 +141,13 @@ export function serve(port: ParentPort): void {
         id = batch[1];
         outcome = run(find, batch[2], batch.slice(4), batch[3]);
       } else {
-        const [, ids, fns, args, modes] = batch;
+        const [, batchIds, fns, args, modes] = batch;
         const i = position++;
-        if (position >= ids.length) {
+        if (position >= batchIds.length) {
           batches.shift();
           position = 0;
         }
-        id = ids[i];
+        id = batchIds[i];
         outcome = run(
           find,
           typeof fns === "number" ? fns : fns[i],
