@@ -106,8 +106,7 @@ function plan(): Job[] {
         );
       }
       // Latency: both in one process, rounds interleaved, pinned to one core where taskset exists (see the
-      // scenario).
-      // Three times the rounds, of half the trips: a mean of short round trips is noisy.
+      // scenario); three times the rounds, of half the trips, as short round trips are noisy.
       const [latencyCommand, latencyArgs] = pinned(
         runtimeCommand(runtime, "latency.ts", [`backend=${backend}`, `rounds=${3 * ROUNDS}`, "trips=1000"]),
       );
