@@ -9,6 +9,8 @@
 // `cancel()` that returned true makes "cancelled" the only allowed outcome). Everything deterministic —
 // values, error classes and properties, callback order, messages, map prefixes — is compared exactly.
 
+import type { ThrownSpecData } from "./tasks/pb_tasks.ts";
+
 /** CPython's message for a future that a broken pool failed (R1.3). */
 export const BROKEN_FUTURE_MESSAGE =
   "A process in the process pool was terminated abruptly while the future was running or pending.";
@@ -33,16 +35,7 @@ export type BuiltinErrorClass =
 export type ErrorClass = BuiltinErrorClass | "AggregateError" | "PbError" | "HiddenError";
 
 /** A thrown value: an error to build (with properties, cause, AggregateError members), or a non-Error value. */
-export type ThrownSpec =
-  | {
-    readonly kind: "error";
-    readonly cls: ErrorClass;
-    readonly message: string;
-    readonly props: Readonly<Record<string, unknown>>;
-    readonly cause?: ThrownSpec;
-    readonly errors?: readonly ThrownSpec[];
-  }
-  | { readonly kind: "value"; readonly value: unknown };
+export type ThrownSpec = ThrownSpecData<ErrorClass>;
 
 /** Values that no transport can carry (R2.6). */
 export type UnsendableKind = "function" | "symbol" | "weakmap";

@@ -21,15 +21,18 @@ class HiddenError extends Error {
 /** Not a function: submitting it by name must fail with a TypeError. */
 export const notAFunction = 42;
 
-/** A thrown value as a spec describes it: an error to build, or any other value thrown as it is. */
-export type ThrownSpecData =
+/**
+ * A thrown value as a spec describes it: an error to build, or any other value thrown as it is. `C` names the
+ * error classes allowed (the model narrows it; the task module takes any name).
+ */
+export type ThrownSpecData<C extends string = string> =
   | {
     readonly kind: "error";
-    readonly cls: string;
+    readonly cls: C;
     readonly message: string;
     readonly props: Readonly<Record<string, unknown>>;
-    readonly cause?: ThrownSpecData;
-    readonly errors?: readonly ThrownSpecData[];
+    readonly cause?: ThrownSpecData<C>;
+    readonly errors?: readonly ThrownSpecData<C>[];
   }
   | { readonly kind: "value"; readonly value: unknown };
 
