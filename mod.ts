@@ -22,7 +22,7 @@
  * @module
  */
 
-export { ProcessPoolExecutor, WorkerExitError } from "./src/executor.ts";
+export { ProcessPoolExecutor, WorkerExitError, WorkerProtocolError } from "./src/executor.ts";
 export type { ProcessPoolExecutorOptions, ShutdownOptions, TaskFunction } from "./src/executor.ts";
 export type { MapIterator, MapOptions } from "./src/map.ts";
 export { Future } from "./src/future.ts";

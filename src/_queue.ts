@@ -15,6 +15,11 @@ export class Queue<T> {
     this.#items.push(item);
   }
 
+  /** The front item, left in place, or `undefined` when empty. */
+  peek(): T | undefined {
+    return this.#items[this.#head];
+  }
+
   /** Removes and returns the front item, or `undefined` when empty. */
   shift(): T | undefined {
     if (this.#head >= this.#items.length) return undefined;

@@ -17,6 +17,7 @@ import {
   TimeoutError,
 } from "./errors.ts";
 import { Future } from "./future.ts";
+import { PoolWorker, type WorkItem } from "./pool_worker.ts";
 import { type MapIterator, type MapOptions, ResultIterator } from "./map.ts";
 import {
   CALL,
@@ -32,18 +33,14 @@ import {
   type Hello,
   MAP_CHUNK,
   type Mode,
-  type OneTask,
   READY,
   RESULT_ONE,
   RESULTS,
   RETURNED,
-  RUN,
-  RUN_ONE,
   STAR_CHUNK,
   type Status,
-  STOP,
-  type TaskBatch,
 } from "./protocol.ts";
+import { checkFromWorker, type FrameError } from "./framing.ts";
 import type { Backend, DenoPermissions, WorkerExit, WorkerHandle } from "./runtime/backend.ts";
 import { checkDenoPermissions } from "./runtime/deno_permissions.ts";
 import { type BackendKind, checkBackendKind, loadBackend } from "./runtime/detect.ts";
@@ -128,64 +125,38 @@ export class WorkerExitError extends Error {
   }
 }
 
+/**
+ * Why a pool broke when a worker sent something the pool cannot read: the `cause` of its
+ * {@linkcode BrokenProcessPool}. Names the worker, and its `cause` is the problem with the frame. Task code that
+ * posts its own messages (`parentPort.postMessage`, `process.send`) never causes it: those are not the pool's.
+ *
+ * @example
+ * ```ts
+ * import { WorkerProtocolError } from "@procpool/procpool";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new WorkerProtocolError("node-process", 1234, new TypeError("not a tagged array: 5"));
+ * assert.equal(error.message, "worker 1234 (node-process) sent a frame the pool cannot read: not a tagged array: 5");
+ * ```
+ */
+export class WorkerProtocolError extends Error {
+  static {
+    this.prototype.name = "WorkerProtocolError";
+  }
+  /** The pid or thread id. */
+  readonly workerId: number;
+
+  constructor(backend: string, workerId: number, problem: Error) {
+    super(`worker ${workerId} (${backend}) sent a frame the pool cannot read: ${problem.message}`, { cause: problem });
+    this.workerId = workerId;
+  }
+}
+
 type PoolState = "open" | "shutting-down" | "closed" | "broken";
-type WorkerState = "starting" | "ready" | "retiring" | "stopping" | "exited";
 
-interface WorkItem {
-  readonly id: number;
-  readonly future: Future<unknown>;
-  readonly fn: TaskFunction | string;
-  /** The function's index in the hello's export table, once resolved. */
-  fnIndex: number | undefined;
-  readonly args: Encoded;
-  readonly mode: Mode;
-}
-
-interface Slot {
-  readonly handle: WorkerHandle;
-  state: WorkerState;
-  readonly inflight: Map<number, WorkItem>;
-  window: number;
-  assigned: number;
-  averageMs: number | undefined;
-  fatal: unknown;
-  hasFatal: boolean;
-}
-
-// The "run" message that hands `items` to a worker: a lone task flat, with its arguments spread at the end; more
-// tasks column by column, a column whose values are all the same sent once.
-function runMessage(items: readonly WorkItem[]): TaskBatch | OneTask {
-  const first = items[0];
-  if (items.length === 1 && Array.isArray(first.args)) {
-    return [RUN_ONE, first.id, first.fnIndex!, first.mode, ...first.args];
-  }
-  const n = items.length;
-  const ids = new Array<number>(n);
-  const fns = new Array<number>(n);
-  const args = new Array<Encoded>(n);
-  const modes = new Array<Mode>(n);
-  let sameFn = true;
-  let sameMode = true;
-  for (let i = 0; i < n; i++) {
-    const item = items[i];
-    ids[i] = item.id;
-    fns[i] = item.fnIndex!;
-    args[i] = item.args;
-    modes[i] = item.mode;
-    sameFn &&= item.fnIndex === first.fnIndex;
-    sameMode &&= item.mode === first.mode;
-  }
-  return [RUN, ids, sameFn ? first.fnIndex! : fns, args, sameMode ? first.mode : modes];
-}
-
-// The dispatch window (R4.1): each worker starts with about two tasks in flight; the window widens, at most
-// doubling per reply, while tasks are quick, so that a worker holds about QUEUE_MS of work, never more than
-// MAX_WINDOW tasks; slow tasks narrow it back to two, so that queued slow work stays pending and cancellable.
-const INITIAL_WINDOW = 2;
-const MAX_WINDOW = 4096;
-const QUEUE_MS = 4;
-
+// Looked up by a name a worker sent: no prototype, so that "constructor" or "__proto__" finds nothing.
 const OWN_ERRORS: Record<string, new (...args: never[]) => Error> = {
+  __proto__: null,
   FuturesError,
   CancelledError,
   InvalidStateError,
@@ -194,7 +165,8 @@ const OWN_ERRORS: Record<string, new (...args: never[]) => Error> = {
   BrokenExecutor,
   BrokenProcessPool,
   WorkerExitError,
-};
+  WorkerProtocolError,
+} as unknown as Record<string, new (...args: never[]) => Error>;
 
 let nextTaskId = 1;
 
@@ -245,11 +217,12 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   #loadError: { error: unknown } | undefined;
   #hello: Hello | undefined;
   readonly #pending = new Queue<WorkItem>();
-  readonly #slots = new Set<Slot>();
+  readonly #workers = new Set<PoolWorker>();
   #brokenCause: unknown;
   readonly #closed = deferred<void>();
   #dispatchQueued = false;
-  readonly #batches = new Map<Slot, WorkItem[]>(); // #dispatch's work: each worker's share, then sent
+  #reserved: WorkItem | undefined; // the task RUNNING in the parent's call queue, at the front of #pending
+  readonly #shares = new Map<PoolWorker, WorkItem[]>(); // #dispatch's work: each worker's share, then sent
   readonly #dispatchSoon = () => this.#dispatch();
   readonly #keepAlive = new KeepAlive();
 
@@ -423,7 +396,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       future.setException(new TypeError(`Cannot send the arguments of ${nameOf(fn)}: ${messageOf(error)}`));
       return future;
     }
-    const item: WorkItem = { id: nextTaskId++, future, fn, fnIndex: undefined, args: encoded, mode };
+    const item: WorkItem = { id: nextTaskId++, future, fn, fnIndex: undefined, args: encoded, mode, reserved: false };
     if (this.#exports !== undefined && !this.#resolveFunction(item)) return future;
     if (this.#loadError !== undefined) {
       future.setException(this.#loadError.error);
@@ -511,49 +484,94 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   }
 
   // Hands pending tasks out one by one to the least busy worker with room (starting a worker when none is
-  // idle), then sends each worker its share as one message.
+  // idle), then sends each worker its share as one message. A task cancelled, already done (a caller's
+  // setResult), or naming no export is settled here and never reaches a worker, nor makes one start.
   #dispatch(): void {
     this.#dispatchQueued = false;
     if (this.#hello === undefined) return;
-    const batches = this.#batches;
+    const shares = this.#shares;
+    let reserve = false;
     while (this.#pending.size > 0 && this.#state !== "broken") {
-      const slot = this.#pickSlot();
-      if (slot === undefined) break;
-      const item = this.#pending.shift()!;
+      const item = this.#pending.peek()!;
       const future = item.future;
-      if (future.cancelled()) {
+      if (!(future.state === "PENDING" || item.reserved) || !this.#resolveFunction(item)) {
+        this.#pending.shift();
         if (future.state === "CANCELLED") future.setRunningOrNotifyCancel();
         continue;
       }
-      if (!this.#resolveFunction(item)) continue;
-      future.setRunningOrNotifyCancel();
-      slot.inflight.set(item.id, item);
-      if (++slot.assigned === this.#maxTasks) slot.state = "retiring";
-      const batch = batches.get(slot);
-      if (batch === undefined) batches.set(slot, [item]);
-      else batch.push(item);
+      const worker = this.#pickWorker(shares);
+      if (worker === undefined) {
+        reserve = true;
+        break;
+      }
+      this.#pending.shift();
+      if (item.reserved) this.#reserved = undefined;
+      const share = shares.get(worker);
+      if (share === undefined) shares.set(worker, [item]);
+      else share.push(item);
     }
-    if (batches.size > 0) {
-      for (const [slot, items] of batches) slot.handle.send(runMessage(items));
-      batches.clear();
+    // CPython's call queue holds one call more than there are workers: that call is RUNNING (no longer
+    // cancellable) before a worker takes it, and goes to whichever worker is free first. The next pending task
+    // plays that part here, held in the parent rather than queued in one worker behind a task that may run long.
+    if (reserve && this.#reserved === undefined) {
+      const item = this.#pending.peek()!;
+      item.reserved = true;
+      item.future.setRunningOrNotifyCancel();
+      this.#reserved = item;
     }
+    for (const [worker, items] of shares) this.#assign(worker, items);
+    shares.clear();
     this.#settle();
   }
 
-  // An idle worker first; else a new worker while there is room for one; else the least busy with room.
-  #pickSlot(): Slot | undefined {
-    let best: Slot | undefined;
-    for (const slot of this.#slots) {
-      if (slot.state !== "starting" && slot.state !== "ready") continue;
-      if (slot.inflight.size >= slot.window) continue;
-      if (slot.inflight.size === 0) return slot;
-      if (best === undefined || slot.inflight.size < best.inflight.size) best = slot;
+  // Hands a worker its share. When the transport cannot carry the share in one message (too large), each task
+  // goes alone, and only those that cannot be sent at all fail, with the transport's error; none runs twice,
+  // because a message the transport refuses was not sent at all.
+  #assign(worker: PoolWorker, items: WorkItem[]): void {
+    // Callbacks run while tasks failed above may have cancelled or completed some of these futures.
+    items = items.filter(isStillPending);
+    if (items.length === 0) return;
+    try {
+      worker.assign(items);
+      return;
+    } catch (error) {
+      if (items.length === 1) return this.#unsendable(items[0], error);
     }
-    if (this.#slots.size < this.#maxWorkers && this.#state !== "broken") return this.#spawn();
+    for (const item of items) {
+      if (!isStillPending(item)) continue;
+      try {
+        worker.assign([item]);
+      } catch (error) {
+        this.#unsendable(item, error);
+      }
+    }
+  }
+
+  #unsendable(item: WorkItem, error: unknown): void {
+    if (item.future.done()) return;
+    item.future.setException(new TypeError(`Cannot send the arguments of ${nameOf(item.fn)}: ${messageOf(error)}`));
+  }
+
+  // An idle worker first; else a new worker while there is room for one; else the least busy with room (counting
+  // what this dispatch has already given each).
+  #pickWorker(shares: Map<PoolWorker, WorkItem[]>): PoolWorker | undefined {
+    let best: PoolWorker | undefined;
+    let bestLoad = Infinity;
+    for (const worker of this.#workers) {
+      const given = shares.get(worker)?.length ?? 0;
+      if (worker.room() - given <= 0) continue;
+      const load = worker.inflight.size + given;
+      if (load === 0) return worker;
+      if (load < bestLoad) {
+        best = worker;
+        bestLoad = load;
+      }
+    }
+    if (this.#workers.size < this.#maxWorkers && this.#state !== "broken") return this.#spawn() ?? best;
     return best;
   }
 
-  #spawn(): Slot | undefined {
+  #spawn(): PoolWorker | undefined {
     let handle: WorkerHandle;
     try {
       handle = this.#backend!.spawn();
@@ -562,57 +580,60 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       this.#markBroken(error);
       return undefined;
     }
-    const slot: Slot = {
-      handle,
-      state: "starting",
-      inflight: new Map(),
-      window: INITIAL_WINDOW,
-      assigned: 0,
-      averageMs: undefined,
-      fatal: undefined,
-      hasFatal: false,
-    };
-    this.#slots.add(slot);
-    handle.onMessage((message) => this.#onMessage(slot, message));
-    handle.onExit((exit) => this.#onExit(slot, exit));
+    const worker = new PoolWorker(handle, this.#maxTasks);
+    this.#workers.add(worker);
+    handle.onMessage((message) => this.#onMessage(worker, message));
+    handle.onExit((exit) => this.#onExit(worker, exit));
     handle.send([HELLO, this.#hello!]);
-    return slot;
+    return worker;
   }
 
-  #onMessage(slot: Slot, message: FromWorker): void {
+  #onMessage(worker: PoolWorker, data: unknown): void {
+    if (worker.state === "exited" || this.#state === "broken") return;
+    let message: FromWorker;
+    try {
+      message = checkFromWorker(data);
+    } catch (error) {
+      this.#markBroken(new WorkerProtocolError(this.#backend!.name, worker.handle.id, error as FrameError));
+      return;
+    }
     switch (message[0]) {
       case READY:
-        if (slot.state === "starting") slot.state = "ready";
+        worker.markReady();
         return;
       case RESULTS: {
         const [, ids, statuses, values, busyMs] = message;
-        for (let i = 0; i < ids.length; i++) this.#complete(slot, ids[i], statuses[i], values[i]);
-        return this.#afterResults(slot, ids.length, busyMs);
+        for (let i = 0; i < ids.length; i++) this.#complete(worker, ids[i], statuses[i], values[i]);
+        return this.#afterResults(worker, ids.length, busyMs);
       }
       case RESULT_ONE:
-        this.#complete(slot, message[1], message[2], message[3]);
-        return this.#afterResults(slot, 1, message[4]);
-      case FATAL:
-        slot.hasFatal = true;
-        slot.fatal = this.#decode(message[2]);
-        this.#markBroken(slot.fatal);
+        this.#complete(worker, message[1], message[2], message[3]);
+        return this.#afterResults(worker, 1, message[4]);
+      case FATAL: {
+        let error: unknown;
+        try {
+          error = this.#decode(message[2]);
+        } catch (reason) {
+          error = new WorkerProtocolError(this.#backend!.name, worker.handle.id, reason as Error);
+        }
+        worker.fatal = { error };
+        this.#markBroken(error);
         return;
+      }
       case EXITING:
         return;
     }
   }
 
-  #afterResults(slot: Slot, count: number, busyMs: number): void {
-    adaptWindow(slot, count, busyMs);
+  #afterResults(worker: PoolWorker, count: number, busyMs: number): void {
+    worker.adapt(count, busyMs);
     this.#dispatch();
-    // A worker left idle with nothing pending starts its next burst from a small window again.
-    if (slot.inflight.size === 0) slot.window = INITIAL_WINDOW;
+    worker.restIfIdle();
   }
 
-  #complete(slot: Slot, id: number, status: Status, value: Encoded): void {
-    const item = slot.inflight.get(id);
+  #complete(worker: PoolWorker, id: number, status: Status, value: Encoded): void {
+    const item = worker.take(id);
     if (item === undefined) return;
-    slot.inflight.delete(id);
     const future = item.future;
     if (future.done()) return;
     let decoded: unknown;
@@ -651,14 +672,12 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     return OWN_ERRORS[name];
   };
 
-  #onExit(slot: Slot, exit: WorkerExit): void {
-    const expected = slot.state === "stopping" || (slot.state === "retiring" && slot.inflight.size === 0);
-    slot.state = "exited";
-    if (!expected && this.#state !== "broken") {
-      // Still in #slots, so that its in-flight futures fail with the rest.
-      this.#markBroken(slot.hasFatal ? slot.fatal : new WorkerExitError(this.#backend!.name, slot.handle.id, exit));
+  #onExit(worker: PoolWorker, exit: WorkerExit): void {
+    if (!worker.exited() && this.#state !== "broken") {
+      // Still in #workers, so that its in-flight futures fail with the rest.
+      this.#markBroken(worker.fatal?.error ?? new WorkerExitError(this.#backend!.name, worker.handle.id, exit));
     }
-    this.#slots.delete(slot);
+    this.#workers.delete(worker);
     if (this.#pending.size > 0) this.#dispatch();
     else this.#settle();
   }
@@ -669,13 +688,10 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     this.#state = "broken";
     this.#brokenCause = cause;
     const items: WorkItem[] = this.#pending.drain();
-    for (const slot of this.#slots) {
-      for (const item of slot.inflight.values()) items.push(item);
-      slot.inflight.clear();
-      if (slot.state !== "exited") {
-        slot.state = "stopping";
-        void slot.handle.terminate();
-      }
+    for (const worker of this.#workers) {
+      for (const item of worker.inflight.values()) items.push(item);
+      worker.inflight.clear();
+      worker.kill();
     }
     items.sort((a, b) => a.id - b.id);
     for (const item of items) {
@@ -688,18 +704,15 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   // while there is work, or workers to see out after shutdown (R7.7: an idle, open pool never holds it).
   #settle(): void {
     let busy = this.#pending.size > 0;
-    for (const slot of this.#slots) if (slot.inflight.size > 0) busy = true;
-    const holdLoop = busy || (this.#state !== "open" && this.#slots.size > 0);
+    for (const worker of this.#workers) if (worker.inflight.size > 0) busy = true;
+    const holdLoop = busy || (this.#state !== "open" && this.#workers.size > 0);
     if (holdLoop) this.#keepAlive.hold();
     else this.#keepAlive.release();
     if (this.#state === "open" || busy) return;
-    for (const slot of this.#slots) {
-      // A retiring worker exits by itself once its last task is done; a stop sent now could meet a closed pipe.
-      if (slot.state !== "starting" && slot.state !== "ready") continue;
-      slot.state = "stopping";
-      slot.handle.send([STOP]);
-    }
-    if (this.#slots.size === 0) {
+    // A retiring worker exits by itself once its last task is done; stop() leaves it alone (a stop sent now could
+    // meet a closed pipe).
+    for (const worker of this.#workers) worker.stop();
+    if (this.#workers.size === 0) {
       this.#keepAlive.dispose();
       if (this.#state === "shutting-down") this.#state = "closed";
       this.#closed.resolve();
@@ -707,12 +720,13 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   }
 }
 
-function adaptWindow(slot: Slot, count: number, busyMs: number): void {
-  if (count === 0) return;
-  const perTask = busyMs / count;
-  slot.averageMs = slot.averageMs === undefined ? perTask : slot.averageMs * 0.7 + perTask * 0.3;
-  const target = Math.max(INITIAL_WINDOW, Math.min(MAX_WINDOW, Math.floor(QUEUE_MS / Math.max(slot.averageMs, 1e-4))));
-  slot.window = target > slot.window ? Math.min(target, slot.window * 2) : target;
+// Whether a task may still go to a worker: pending, or RUNNING in the parent's call queue (see #dispatch); a
+// cancelled one is marked notified on the way (CPython's order).
+function isStillPending(item: WorkItem): boolean {
+  const future = item.future;
+  if (future.state === "PENDING" || item.reserved) return true;
+  if (future.state === "CANCELLED") future.setRunningOrNotifyCancel();
+  return false;
 }
 
 function checkModule(module: unknown): string {
@@ -761,7 +775,7 @@ function checkTaskFunction(fn: unknown): void {
   }
 }
 
-function nameOf(fn: TaskFunction | string): string {
+function nameOf(fn: WorkItem["fn"]): string {
   return typeof fn === "string" ? fn : fn.name || "(anonymous)";
 }
 

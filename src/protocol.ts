@@ -118,7 +118,9 @@ function isHole(e: Encoded): boolean {
 /** Looks an error class up by constructor name when an error is rebuilt. */
 export type ClassResolver = (name: string) => (new (...args: never[]) => Error) | undefined;
 
+// Tables looked up by names that arrive in messages have no prototype: "constructor" or "__proto__" finds nothing.
 const TYPED_ARRAYS: Record<string, new (buffer: ArrayBuffer, offset: number, length: number) => ArrayBufferView> = {
+  __proto__: null,
   Int8Array,
   Uint8Array,
   Uint8ClampedArray,
@@ -131,12 +133,13 @@ const TYPED_ARRAYS: Record<string, new (buffer: ArrayBuffer, offset: number, len
   BigInt64Array,
   BigUint64Array,
   DataView: DataView as unknown as new (buffer: ArrayBuffer, offset: number, length: number) => ArrayBufferView,
-};
+} as unknown as Record<string, new (buffer: ArrayBuffer, offset: number, length: number) => ArrayBufferView>;
 // Newer runtimes (Deno, Bun) have Float16Array, which structured clone carries; Node 20 does not.
 const float16 = (globalThis as { Float16Array?: (typeof TYPED_ARRAYS)[string] }).Float16Array;
 if (float16 !== undefined) TYPED_ARRAYS.Float16Array = float16;
 
 const BUILTIN_ERRORS: Record<string, new (...args: never[]) => Error> = {
+  __proto__: null,
   Error,
   TypeError,
   RangeError,
@@ -145,7 +148,7 @@ const BUILTIN_ERRORS: Record<string, new (...args: never[]) => Error> = {
   EvalError,
   URIError,
   AggregateError,
-};
+} as unknown as Record<string, new (...args: never[]) => Error>;
 
 /**
  * Encodes a value for the transport. Throws a `TypeError` naming the problem for what structured clone cannot

@@ -23,8 +23,8 @@ import {
   type Status,
   STOP,
   type TaskBatch,
-  type ToWorker,
 } from "./protocol.ts";
+import { checkToWorker } from "./framing.ts";
 import type { ParentPort } from "./runtime/backend.ts";
 
 type Exports = Record<string, unknown>;
@@ -34,6 +34,8 @@ type Outcome = [Status, Encoded];
 
 // Results of quick tasks are sent together; once a batch has run this long, what is done so far is sent.
 const FLUSH_AFTER_MS = 2;
+// A function whose last call on a worker took less than this is quick: outcomes may wait for it, in a batch.
+const QUICK_MS = 1;
 
 /**
  * Serves one worker: waits for the parent's `hello`, imports the task module, runs the initializer, then runs
@@ -92,27 +94,54 @@ export function serve(port: ParentPort): void {
   let ids: number[] = [];
   let statuses: Status[] = [];
   let values: Encoded[] = [];
+  let chunked: boolean[] = [];
   let batchStart = 0;
+  // How long each function's last call took on this worker, by its index: outcomes wait for the next task only
+  // when its function was quick last time, so that no result waits behind a task that may run long. (The last
+  // call, not the longest: one call stalled by a GC pause or a busy machine must not end batching for good.)
+  const lastMs: number[] = [];
   const flush = () => {
-    if (ids.length === 0) return;
+    const n = ids.length;
+    if (n === 0) return;
     const t = now();
-    if (ids.length === 1) {
-      // The columns are not sent: empty them for the next outcomes.
-      port.send([RESULT_ONE, ids[0], statuses[0], values[0], t - batchStart]);
-      ids.length = statuses.length = values.length = 0;
+    const busyMs = t - batchStart;
+    if (n === 1) {
+      sendOne(ids[0], statuses[0], values[0], chunked[0], busyMs);
+      // The columns were not sent: empty them for the next outcomes.
+      ids.length =
+        statuses.length =
+        values.length =
+        chunked.length =
+          0;
     } else {
-      port.send([RESULTS, ids, statuses, values, t - batchStart]);
+      try {
+        port.send([RESULTS, ids, statuses, values, busyMs]);
+      } catch {
+        // Too big to send together: one by one, so that only the outcome that cannot be sent fails.
+        for (let i = 0; i < n; i++) sendOne(ids[i], statuses[i], values[i], chunked[i], busyMs / n);
+      }
       ids = [];
       statuses = [];
       values = [];
+      chunked = [];
     }
     batchStart = t;
   };
+  // Sends one outcome; one that cannot be sent (too large for the transport) fails its task instead (R2.6).
+  const sendOne = (id: number, status: Status, value: Encoded, isChunk: boolean, busyMs: number) => {
+    try {
+      port.send([RESULT_ONE, id, status, value, busyMs]);
+    } catch (reason) {
+      const error = encodeSafely(new TypeError(`Cannot send the task's result back: ${messageOf(reason)}`));
+      port.send([RESULT_ONE, id, RAISED, isChunk ? [[], error] : error, busyMs]);
+    }
+  };
   // Records a task's outcome; returns false when the worker has used up its task budget and exited.
-  const record = (id: number, outcome: Outcome): boolean => {
+  const record = (id: number, outcome: Outcome, isChunk: boolean): boolean => {
     ids.push(id);
     statuses.push(outcome[0]);
     values.push(outcome[1]);
+    chunked.push(isChunk);
     completed++;
     if (hello.maxTasks !== undefined && completed >= hello.maxTasks) {
       flush();
@@ -134,42 +163,52 @@ export function serve(port: ParentPort): void {
   const drain = (): void => {
     while (batches.length > 0) {
       const batch = batches[0];
-      let id: number;
-      let outcome: Outcome | Promise<Outcome>;
+      let id: number, fn: number, args: Encoded, mode: Mode;
       if (batch[0] === RUN_ONE) {
         batches.shift();
-        id = batch[1];
-        outcome = run(find, batch[2], batch.slice(4), batch[3]);
+        [, id, fn, mode] = batch;
+        args = batch.slice(4);
       } else {
-        const [, batchIds, fns, args, modes] = batch;
+        const [, batchIds, fns, argLists, modes] = batch;
         const i = position++;
         if (position >= batchIds.length) {
           batches.shift();
           position = 0;
         }
         id = batchIds[i];
-        outcome = run(
-          find,
-          typeof fns === "number" ? fns : fns[i],
-          args[i],
-          typeof modes === "number" ? modes : modes[i],
-        );
+        fn = typeof fns === "number" ? fns : fns[i];
+        args = argLists[i];
+        mode = typeof modes === "number" ? modes : modes[i];
       }
+      if (ids.length > 0 && !(lastMs[fn] < QUICK_MS)) flush();
+      const started = now();
+      const outcome = run(find, fn, args, mode);
+      const isChunk = mode !== CALL;
       if (outcome instanceof Promise) {
         flush();
         void outcome.then((settled) => {
-          if (record(id, settled)) drain();
+          lastMs[fn] = now() - started;
+          if (record(id, settled, isChunk)) drain();
         });
         return;
       }
-      if (!record(id, outcome)) return;
+      lastMs[fn] = now() - started;
+      if (!record(id, outcome, isChunk)) return;
     }
     flush();
     pumping = false;
     if (state === "stopping") exit(0);
   };
 
-  port.onMessage((message: ToWorker) => {
+  port.onMessage((data) => {
+    let message;
+    try {
+      message = checkToWorker(data);
+    } catch (error) {
+      // Only the pool writes to this channel: a frame it cannot read is a bug, and this worker cannot go on.
+      console.error(`procpool worker: ${describe(error)}`);
+      return exit(1);
+    }
     switch (message[0]) {
       case HELLO:
         if (state !== "waiting-for-hello") return;

@@ -51,8 +51,11 @@ export interface WorkerHandle {
   readonly id: number;
   /** Sends a message; a no-op once the worker has exited. */
   send(message: ToWorker): void;
-  /** Sets the one listener for the worker's messages. */
-  onMessage(listener: (message: FromWorker) => void): void;
+  /**
+   * Sets the one listener for the worker's messages: the pool's frames as the worker sent them (the pool checks
+   * each one), never what task code posts on the worker's own channel.
+   */
+  onMessage(listener: (message: unknown) => void): void;
   /** Sets the one listener told, exactly once, that the worker ended, after all its messages were delivered. */
   onExit(listener: (exit: WorkerExit) => void): void;
   /** Kills the worker (force); resolves once it has exited. */
@@ -73,8 +76,8 @@ export interface WorkerExit {
 export interface ParentPort {
   /** Sends a message to the parent. */
   send(message: FromWorker): void;
-  /** Sets the one listener for the parent's messages. */
-  onMessage(listener: (message: ToWorker) => void): void;
+  /** Sets the one listener for the parent's messages (the worker checks each one). */
+  onMessage(listener: (message: unknown) => void): void;
   /** Ends this worker with `code`, after every message sent so far has been delivered. */
   exit(code: number): void;
 }

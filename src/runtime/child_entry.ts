@@ -1,23 +1,30 @@
 // Entry point of a process worker: serve the parent over the IPC channel. A child whose parent went away exits.
 
 import process from "node:process";
-import { EXITING, type FromWorker, type ToWorker } from "../protocol.ts";
+import { FOREIGN, frameFormat, packFrame, unpackFrame } from "../framing.ts";
+import { EXITING, type FromWorker } from "../protocol.ts";
 import { serve } from "../worker_main.ts";
+import { currentRuntime } from "./detect.ts";
+import { startWatchdog } from "./watchdog.ts";
 
-// On Deno every message travels as its JSON text (see TEXT_CHANNEL in node_child_process.ts).
-const text = "Deno" in globalThis;
+// The channel is task code's too: the pool's frames are marked (see framing.ts).
+const FORMAT = frameFormat(currentRuntime(), "process");
 
 process.on("disconnect", () => process.exit(0));
+// A task that holds the main thread in a loop keeps "disconnect" from ever running; this thread does not (R7.6).
+startWatchdog(process.ppid);
 serve({
   send(message: FromWorker) {
-    process.send!(text ? JSON.stringify(message) : message);
+    process.send!(packFrame(message, FORMAT));
   },
   onMessage(listener) {
-    process.on("message", (message) => listener((text ? JSON.parse(message as string) : message) as ToWorker));
+    process.on("message", (data) => {
+      const frame = unpackFrame(data, FORMAT);
+      if (frame !== FOREIGN) listener(frame);
+    });
   },
   exit(code: number) {
-    const message: FromWorker = [EXITING, code];
     // The callback runs once the message, and so every one before it, has been written to the channel.
-    process.send!(text ? JSON.stringify(message) : message, () => process.exit(code));
+    process.send!(packFrame([EXITING, code], FORMAT), () => process.exit(code));
   },
 });

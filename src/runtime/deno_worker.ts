@@ -6,6 +6,7 @@
 // explicit `denoPermissions` gets (Deno needs --unstable-worker-options for it, and such a pool holds the
 // process open until it is shut down).
 
+import { frameFormat, packFrame, unpackFrame } from "../framing.ts";
 import { EXITING, type FromWorker, type ToWorker } from "../protocol.ts";
 import type { Backend, BackendOptions, ParentPort, WorkerExit, WorkerHandle } from "./backend.ts";
 import { workerPermissions } from "./deno_permissions.ts";
@@ -14,17 +15,27 @@ import { createBackend as createThreadBackend } from "./node_worker_threads.ts";
 
 const ENTRY = new URL(`./deno_worker_entry${extname(import.meta.url)}`, import.meta.url);
 
-interface DenoWorkerGlobal {
-  close(): void;
+// The few Web Messaging APIs used here, declared locally so that tsc needs no DOM library.
+interface Port {
   postMessage(message: unknown): void;
   onmessage: ((event: { data: unknown }) => void) | null;
+  close(): void;
 }
+interface DenoWorkerGlobal {
+  close(): void;
+  onmessage: ((event: { data: unknown; ports: readonly Port[] }) => void) | null;
+}
+const Channel = (globalThis as unknown as { MessageChannel: new () => { port1: Port; port2: Port } }).MessageChannel;
+
+// Frames travel on a MessageChannel of the pool's own (handed over in the first message), as on every thread
+// backend, so that `self.postMessage` is left to task code; as JSON text, like Deno's node:worker_threads.
+const FORMAT = frameFormat("deno", "worker");
 
 declare const Deno: { exit(code?: number): never };
 
 // The few Web Worker APIs used here, declared locally so that tsc needs no DOM library.
 interface WebWorker {
-  postMessage(message: unknown): void;
+  postMessage(message: unknown, transfer: unknown[]): void;
   terminate(): void;
   onmessage: ((event: { data: unknown }) => void) | null;
   onerror: ((event: { error?: unknown; message: string; preventDefault(): void }) => void) | null;
@@ -50,20 +61,25 @@ export function createBackend(options: BackendOptions): Backend {
     spawn(): WorkerHandle {
       const id = nextId++;
       const worker = new WebWorker(ENTRY, { type: "module", deno: { permissions } });
+      const { port1: port, port2: theirs } = new Channel();
+      worker.postMessage(null, [theirs]);
       let exited = false;
       let exitListener: ((exit: WorkerExit) => void) | undefined;
-      let messageListener: ((message: FromWorker) => void) | undefined;
+      let messageListener: ((message: unknown) => void) | undefined;
       const end = (exit: WorkerExit) => {
         if (exited) return;
         exited = true;
         worker.terminate();
+        port.close();
         exitListener?.(exit);
       };
-      worker.onmessage = (event) => {
-        const message = JSON.parse(event.data as string) as FromWorker;
-        messageListener?.(message);
+      port.onmessage = (event) => {
+        const frame = unpackFrame(event.data, FORMAT);
+        messageListener?.(frame);
         // A Web Worker that closes itself sends no event: its entry announces every exit first.
-        if (message[0] === EXITING) end({ code: message[1], signal: null });
+        if (Array.isArray(frame) && frame[0] === EXITING) {
+          end({ code: Number.isSafeInteger(frame[1]) ? frame[1] : 1, signal: null });
+        }
       };
       worker.onerror = (event) => {
         event.preventDefault();
@@ -72,7 +88,7 @@ export function createBackend(options: BackendOptions): Backend {
       return {
         id,
         send(message: ToWorker) {
-          if (!exited) worker.postMessage(JSON.stringify(message));
+          if (!exited) port.postMessage(packFrame(message, FORMAT));
         },
         onMessage(listener) {
           messageListener = listener;
@@ -89,11 +105,22 @@ export function createBackend(options: BackendOptions): Backend {
   };
 }
 
-/** The Web Worker side: `self`, with `Deno.exit` and `process.exit` made to tell the parent first. */
-export function webWorkerPort(): ParentPort {
+/**
+ * The Web Worker side: the port the parent hands over in its first message, with `Deno.exit` and `process.exit`
+ * made to tell the parent first.
+ */
+export function webWorkerPort(): Promise<ParentPort> {
   const scope = globalThis as unknown as DenoWorkerGlobal;
-  // Messages travel as JSON text, as on Deno's node:worker_threads (see node_worker_threads.ts).
-  const send = (message: FromWorker) => scope.postMessage(JSON.stringify(message));
+  return new Promise((resolve) => {
+    scope.onmessage = (event) => {
+      scope.onmessage = null;
+      resolve(portOver(scope, event.ports[0]));
+    };
+  });
+}
+
+function portOver(scope: DenoWorkerGlobal, port: Port): ParentPort {
+  const send = (message: FromWorker) => port.postMessage(packFrame(message, FORMAT));
   const exit = (code: number): never => {
     send([EXITING, code]);
     scope.close();
@@ -106,7 +133,7 @@ export function webWorkerPort(): ParentPort {
   return {
     send,
     onMessage(listener) {
-      scope.onmessage = (event) => listener(JSON.parse(event.data as string) as ToWorker);
+      port.onmessage = (event) => listener(unpackFrame(event.data, FORMAT));
     },
     exit(code: number) {
       send([EXITING, code]);

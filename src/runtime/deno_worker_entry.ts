@@ -1,6 +1,6 @@
-// Entry point of a Deno Web Worker: serve the parent through `self`.
+// Entry point of a Deno Web Worker: serve the parent through the port it hands over first.
 
 import { serve } from "../worker_main.ts";
 import { webWorkerPort } from "./deno_worker.ts";
 
-serve(webWorkerPort());
+serve(await webWorkerPort());

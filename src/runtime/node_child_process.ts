@@ -5,7 +5,8 @@ import { type ChildProcess, fork, spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import type { FromWorker, ToWorker } from "../protocol.ts";
+import { FOREIGN, frameFormat, packFrame, unpackFrame } from "../framing.ts";
+import type { ToWorker } from "../protocol.ts";
 import type { Backend, BackendOptions, WorkerExit, WorkerHandle } from "./backend.ts";
 import { permissionFlags } from "./deno_permissions.ts";
 import { currentRuntime, extname } from "./detect.ts";
@@ -17,16 +18,36 @@ const ENTRY = fileURLToPath(new URL(`./child_entry${extname(import.meta.url)}`, 
 
 const CLOSE_GRACE_MS = 500;
 
-// Deno's IPC channel carries one string far faster than the same data as a tree of values (a chunk of 1,000
-// numbers makes a round trip about 3× faster), so on Deno every message travels as its JSON text, both ways.
-const TEXT_CHANNEL = currentRuntime() === "deno";
+// The IPC channel is shared with task code (`process.send`): the pool's frames are marked, the rest is ignored.
+const FORMAT = frameFormat(currentRuntime(), "process");
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
-// Flags of the parent that a worker must not repeat: the test runner's and the inspector's.
-function childExecArgv(): string[] {
-  return process.execArgv.filter((flag) => !/^--(test|inspect|watch|experimental-test)/.test(flag));
+// The parent's flags a child needs: module loaders and resolution conditions, memory limits, and the switches
+// that change what JavaScript can do or how it reports. Everything else stays with the parent: `-e`/`-p` would
+// make the child run the parent's code (and fork again), `--test`, `--watch` and `--inspect` are the parent's own.
+const FORWARDED =
+  /^(--(import|require|loader|experimental-loader|conditions|max-old-space-size|max-semi-space-size|stack-size|expose-gc|enable-source-maps|no-warnings|disable-warning|no-deprecation|throw-deprecation|trace-warnings|trace-uncaught|unhandled-rejections|experimental-(?!test)[a-z-]+|no-experimental-[a-z-]+|harmony[a-z-]*|disable-proto|frozen-intrinsics|preserve-symlinks|preserve-symlinks-main|env-file|openssl-[a-z-]+|use-[a-z-]+)|-r|-C)(=|$)/;
+// Those of them whose value may come as the next argument.
+const TAKES_VALUE =
+  /^(--(import|require|loader|experimental-loader|conditions|disable-warning|unhandled-rejections|env-file)|-r|-C)$/;
+// Flags of the parent's own whose value may come as the next argument, which must not be read as a flag.
+const OWN_WITH_VALUE = /^(-e|--eval|-p|--print|--input-type|--inspect-port|--test-[a-z-]+|--watch-path)$/;
+
+/** The part of `execArgv` a child process is started with; see {@linkcode FORWARDED}. */
+export function childExecArgv(execArgv: readonly string[] = process.execArgv): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const flag = execArgv[i];
+    if (FORWARDED.test(flag)) {
+      kept.push(flag);
+      if (TAKES_VALUE.test(flag) && i + 1 < execArgv.length) kept.push(execArgv[++i]);
+    } else if (OWN_WITH_VALUE.test(flag)) {
+      i++;
+    }
+  }
+  return kept;
 }
 
 // Node and Bun fork themselves. Deno's fork would grant the child every permission, so on Deno the child is a
@@ -87,11 +108,12 @@ export function createBackend(options: BackendOptions): Backend {
         send(message: ToWorker) {
           if (exited || !child.connected) return;
           // No callback: a failed write surfaces as the child's "error" event, and its exit follows.
-          child.send(TEXT_CHANNEL ? JSON.stringify(message) : message);
+          child.send(packFrame(message, FORMAT) as string);
         },
         onMessage(listener) {
-          child.on("message", (message) => {
-            listener((TEXT_CHANNEL ? JSON.parse(message as string) : message) as FromWorker);
+          child.on("message", (data) => {
+            const frame = unpackFrame(data, FORMAT);
+            if (frame !== FOREIGN) listener(frame);
           });
         },
         onExit(listener) {

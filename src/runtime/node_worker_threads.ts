@@ -1,9 +1,13 @@
 // The thread backend, parent side: workers are node:worker_threads Workers (Node; Deno and Bun have them too).
 // The thread side is thread_entry.ts, kept apart so that a thread loads as little as it can.
+//
+// The pool talks to each thread over a MessageChannel of its own, handed over at start-up: `parentPort` is left to
+// task code, and whatever task code posts there is not the pool's business (nothing listens to it).
 
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
-import type { FromWorker, ToWorker } from "../protocol.ts";
+import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
+import { frameFormat, packFrame, unpackFrame } from "../framing.ts";
+import type { ToWorker } from "../protocol.ts";
 import type { Backend, BackendOptions, WorkerExit, WorkerHandle } from "./backend.ts";
 import { currentRuntime, extname } from "./detect.ts";
 
@@ -13,10 +17,7 @@ import { currentRuntime, extname } from "./detect.ts";
 const ENTRY = new URL(`./thread_entry${extname(import.meta.url)}`, import.meta.url);
 const NODE_BOOTSTRAP = new URL("./thread_entry.mjs", import.meta.url);
 
-// Node's and Deno's structured clone is slower than JSON text for procpool's messages (a chunk of 1,000 numbers
-// makes a round trip 1.7× faster on Node and 2.8× on Deno as text, a lone task no slower), so there every message
-// travels as its JSON text, both ways; Bun clones flat number arrays ~10× faster than it writes them as text.
-const TEXT = currentRuntime() !== "bun";
+const FORMAT = frameFormat(currentRuntime(), "worker");
 
 /** Creates the backend that starts one worker thread per worker. */
 export function createBackend(_options: BackendOptions): Backend {
@@ -25,12 +26,15 @@ export function createBackend(_options: BackendOptions): Backend {
     name,
     defaultMaxWorkers: availableParallelism(),
     spawn(): WorkerHandle {
+      const { port1: port, port2: theirs } = new MessageChannel();
+      const workerData = { entry: ENTRY.href, port: theirs };
       const worker = currentRuntime() === "node"
-        ? new Worker(NODE_BOOTSTRAP, { workerData: { entry: ENTRY.href } })
-        : new Worker(ENTRY);
+        ? new Worker(NODE_BOOTSTRAP, { workerData, transferList: [theirs] })
+        : new Worker(ENTRY, { workerData, transferList: [theirs] });
       worker.unref();
       let exited = false;
       let failure: unknown;
+      let messageListener: ((message: unknown) => void) | undefined;
       let exitListener: ((exit: WorkerExit) => void) | undefined;
       const closed = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
       worker.on("error", (error) => {
@@ -38,17 +42,23 @@ export function createBackend(_options: BackendOptions): Backend {
       });
       worker.once("exit", (code) => {
         exited = true;
+        // What the thread posted before it ended is delivered first, even if its port's events lag behind.
+        for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+          messageListener?.(unpackFrame(m.message, FORMAT));
+        }
+        port.close();
         exitListener?.({ code, signal: null, error: failure });
       });
       return {
         id: worker.threadId,
         send(message: ToWorker) {
-          if (!exited) worker.postMessage(TEXT ? JSON.stringify(message) : message);
+          if (!exited) port.postMessage(packFrame(message, FORMAT));
         },
         onMessage(listener) {
-          worker.on("message", (message) => listener((TEXT ? JSON.parse(message) : message) as FromWorker));
-          // Node and Bun ref the worker again when a "message" listener is added: unref after it.
-          worker.unref();
+          messageListener = listener;
+          port.on("message", (data) => listener(unpackFrame(data, FORMAT)));
+          // A port with a "message" listener keeps the event loop alive; the pool decides that, not the port.
+          port.unref();
         },
         onExit(listener) {
           exitListener = listener;

@@ -1,18 +1,19 @@
-// Entry point of a thread worker: serve the parent over the worker's parent port.
+// Entry point of a thread worker: serve the parent over the private port it handed over at start-up.
 
 import process from "node:process";
-import { parentPort } from "node:worker_threads";
-import { EXITING, type FromWorker, type ToWorker } from "../protocol.ts";
+import { type MessagePort, workerData } from "node:worker_threads";
+import { frameFormat, packFrame, unpackFrame } from "../framing.ts";
+import { EXITING, type FromWorker } from "../protocol.ts";
 import { serve } from "../worker_main.ts";
+import { currentRuntime } from "./detect.ts";
 
-// Messages travel as JSON text except on Bun (see TEXT in node_worker_threads.ts).
-const text = !("Bun" in globalThis);
-const port = parentPort!;
-const send = (message: FromWorker) => port.postMessage(text ? JSON.stringify(message) : message);
+const FORMAT = frameFormat(currentRuntime(), "worker");
+const port = (workerData as { port: MessagePort }).port;
+const send = (message: FromWorker) => port.postMessage(packFrame(message, FORMAT));
 serve({
   send,
   onMessage(listener) {
-    port.on("message", (message) => listener((text ? JSON.parse(message) : message) as ToWorker));
+    port.on("message", (data) => listener(unpackFrame(data, FORMAT)));
   },
   exit(code: number) {
     send([EXITING, code]);
