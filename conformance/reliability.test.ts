@@ -2,9 +2,11 @@
 // tasks that exit their worker, values too large to send, and work that never needed a worker (R2.6, R4.1, R8.1).
 
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 import { describe, it } from "node:test";
 import { BrokenProcessPool, type Future, ProcessPoolExecutor } from "../mod.ts";
 import { backends, runtime, taskModule } from "./_backends.ts";
@@ -12,6 +14,13 @@ import * as tasks from "./tasks/r_channel.ts";
 
 const module = taskModule("r_channel.ts");
 const LONG = { timeout: 60_000 };
+
+// The command line that runs `code` given on the command line with this runtime: node -e, deno eval, bun -e.
+function evalCommand(code: string): [string, string[]] {
+  if (runtime === "deno") return [process.execPath, ["eval", code]];
+  if (runtime === "bun") return [process.execPath, ["-e", code]];
+  return [process.execPath, ["--import", "tsx", "--input-type=module", "-e", code]];
+}
 
 // Milliseconds from `start` until `future` is done, once it is.
 function doneAfter(future: Future<unknown>, start: number): Promise<number> {
@@ -75,6 +84,25 @@ for (const backend of backends) {
       const lost = outcomes.filter((v, i) => v !== i);
       assert.equal(lost.length, 0, `${lost.length} of 200 lost, e.g. ${String(lost[0])}`);
       await pool.shutdown();
+    });
+
+    it("R7.4 a pool made by code given on the command line (node -e, deno eval, bun -e) works", LONG, async () => {
+      const code = `
+        const { ProcessPoolExecutor } = await import(${JSON.stringify(new URL("../mod.ts", import.meta.url).href)});
+        const pool = new ProcessPoolExecutor({ module: ${
+        JSON.stringify(module.href)
+      }, maxWorkers: 2, backend: "${backend}" });
+        console.log("result", await pool.submit("double", 21), await pool.submit("double", 4));
+        await pool.shutdown();`;
+      const [command, args] = evalCommand(code);
+      const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+        execFile(command, args, { timeout: 30_000 }, (error, stdout, stderr) => {
+          if (error !== null) reject(new Error(`${error.message}\nstdout: ${stdout}\nstderr: ${stderr}`));
+          else resolve({ stdout, stderr });
+        });
+      });
+      // A child that re-ran the parent's code would print more results, or start pools of its own and never end.
+      assert.equal(stdout, "result 42 8\n", stderr);
     });
 
     it("R7.4 cancelled tasks and unknown names start no worker", LONG, async () => {

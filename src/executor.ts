@@ -264,6 +264,14 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     const backend = options.backend ?? "auto";
     if (typeof backend !== "object" || backend === null) checkBackendKind(backend);
     else if (typeof backend.spawn !== "function") throw new TypeError("Cannot create the pool: backend has no spawn()");
+    else {
+      // A custom backend's worker count is used when maxWorkers is not given: check it here, not at first use.
+      checkPositiveInteger(
+        backend.defaultMaxWorkers ?? "undefined",
+        "backend.defaultMaxWorkers",
+        "backend.defaultMaxWorkers must be >= 1",
+      );
+    }
     this.#backendOption = backend;
     checkDenoPermissions(options.denoPermissions);
     this.#denoPermissions = options.denoPermissions ?? "inherit";
@@ -341,11 +349,21 @@ export class ProcessPoolExecutor implements AsyncDisposable {
    *   `cancelFutures` (default false): first cancel every future that has not started.
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
-    const { wait = true, cancelFutures = false } = options ?? {};
+    if (options === null || typeof options !== "object") {
+      throw new TypeError(`Cannot shut down: options must be an object, got ${describeValue(options)}`);
+    }
+    const { wait = true, cancelFutures = false } = options;
+    if (typeof wait !== "boolean") {
+      throw new TypeError(`Cannot shut down: wait must be a boolean, got ${describeValue(wait)}`);
+    }
+    if (typeof cancelFutures !== "boolean") {
+      throw new TypeError(`Cannot shut down: cancelFutures must be a boolean, got ${describeValue(cancelFutures)}`);
+    }
     if (this.#state === "open") this.#state = "shutting-down";
     if (cancelFutures && this.#state === "shutting-down") {
       for (const item of this.#pending.drain()) {
         if (item.future.cancel()) item.future.setRunningOrNotifyCancel();
+        else this.#pending.push(item); // the one in the call queue is RUNNING: it still runs, as in CPython
       }
     }
     this.#settle();
@@ -513,8 +531,9 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     // CPython's call queue holds one call more than there are workers: that call is RUNNING (no longer
     // cancellable) before a worker takes it, and goes to whichever worker is free first. The next pending task
     // plays that part here, held in the parent rather than queued in one worker behind a task that may run long.
-    if (reserve && this.#reserved === undefined) {
-      const item = this.#pending.peek()!;
+    const next = this.#pending.peek();
+    if (reserve && this.#reserved === undefined && next !== undefined && this.#state !== "broken") {
+      const item = next;
       item.reserved = true;
       item.future.setRunningOrNotifyCancel();
       this.#reserved = item;
@@ -754,6 +773,9 @@ function checkPositiveInteger(value: unknown, what: string, nonPositive: string)
 }
 
 function checkMapOptions(options: MapOptions | undefined): { chunksize: number; timeout: number | undefined } {
+  if (options !== undefined && (options === null || typeof options !== "object")) {
+    throw new TypeError(`Cannot map: options must be an object, got ${describeValue(options)}`);
+  }
   const chunksize = options?.chunksize ?? 1;
   if (typeof chunksize !== "number") throw new TypeError(`chunksize must be an integer, got ${typeof chunksize}`);
   if (!Number.isSafeInteger(chunksize) || chunksize < 1) throw new RangeError("chunksize must be >= 1.");
@@ -765,8 +787,16 @@ function checkIterable(value: unknown, what: string): void {
     value === null || value === undefined ||
     typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== "function"
   ) {
-    throw new TypeError(`Cannot ${what}: ${typeof value === "object" ? String(value) : typeof value} is not iterable`);
+    throw new TypeError(`Cannot ${what}: ${describeValue(value)} is not iterable`);
   }
+}
+
+// What a bad argument was, for an error message, without calling anything on it (it may be a null-prototype object
+// or have a throwing toString).
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value !== "object") return typeof value;
+  return Object.prototype.toString.call(value).slice(8, -1);
 }
 
 function checkTaskFunction(fn: unknown): void {

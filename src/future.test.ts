@@ -2,7 +2,10 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import process from "node:process";
 import { inspect } from "node:util";
+import v8 from "node:v8";
+import vm from "node:vm";
 import {
   CancelledError,
   Future,
@@ -52,6 +55,8 @@ function fixtures(): Fixtures {
   return { pf, rf, cf, cnf, ef, sf, efError };
 }
 
+const isTimeout = (error: unknown): boolean => error instanceof TimeoutError;
+
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 // Settles a promise into a record, so that falsy rejection values (undefined, 0, "") can be asserted exactly.
@@ -99,6 +104,22 @@ async function withLogAsync<R>(body: (entries: [string, unknown][]) => Promise<R
     return await body(entries);
   } finally {
     setLogger(previous);
+  }
+}
+
+// A full, synchronous garbage collection, so that heap figures count only what is still reachable. Bun has
+// Bun.gc; V8 (Node, Deno) exposes gc() to contexts made after the flag is set at run time.
+function fullGc(): (() => void) | undefined {
+  const g = globalThis as { gc?: () => void; Bun?: { gc(sync: boolean): void } };
+  if (typeof g.gc === "function") return () => g.gc!();
+  const bun = g.Bun;
+  if (bun !== undefined) return () => bun.gc(true);
+  try {
+    v8.setFlagsFromString("--expose-gc");
+    const gc: unknown = vm.runInNewContext("gc");
+    return typeof gc === "function" ? gc as () => void : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -329,6 +350,36 @@ describe("Future.result() and Future.exception() (R2.2, R2.5, R4.3, R4.4, R9.3)"
     assert.equal(await f.exception(), error);
   });
 
+  it(
+    "R4.4 timed-out result(ms)/exception(ms) keep nothing alive: 200,000 polls of a pending future grow the heap < 10 MiB",
+    { timeout: 60_000 },
+    async () => {
+      const gc = fullGc();
+      assert.ok(gc !== undefined, "this runtime offers a way to force a garbage collection");
+      const f = new Future<number>();
+      const POLLS = 200_000;
+      const BATCH = 5_000; // in flight at once, so that the polls take seconds, not 200,000 timer ticks
+      // 1e-9 ms is above 0, so each poll takes the timer path (0 or less would reject at once, timer-less).
+      const poll = (i: number) => (i % 2 === 0 ? f.result(1e-9) : f.exception(1e-9)).then(() => false, isTimeout);
+      gc();
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      for (let i = 0; i < POLLS; i += BATCH) {
+        const polls: Promise<boolean>[] = [];
+        for (let j = i; j < i + BATCH; j++) polls.push(poll(j));
+        const timedOut = await Promise.all(polls);
+        assert.ok(timedOut.every(Boolean), "every poll timed out");
+      }
+      gc();
+      gc();
+      const grownMiB = (process.memoryUsage().heapUsed - before) / 2 ** 20;
+      assert.equal(f.state, "PENDING");
+      assert.ok(grownMiB < 10, `the heap grew by ${grownMiB.toFixed(1)} MiB after ${POLLS} timed-out polls`);
+      f.setResult(7);
+      assert.equal(await f.result(1e-9), 7);
+    },
+  );
+
   it("R4.4 result(ms) resolves when the future finishes before the timeout", async () => {
     const f = new Future<string>();
     setTimeout(() => f.setResult("in time"), 10);
@@ -356,6 +407,24 @@ describe("Future.result() and Future.exception() (R2.2, R2.5, R4.3, R4.4, R9.3)"
       });
       await assert.rejects(result!, RangeError);
       await assert.rejects(exception!, RangeError);
+    }
+  });
+
+  it("R9.3 a timeout that is not a number rejects with a TypeError naming timeoutMs (pending, finished or cancelled)", async () => {
+    const f = fixtures();
+    const junk = ["10", 10n, Symbol("ms"), {}, Object.create(null), true, [5], () => 5];
+    for (const future of [f.pf, f.sf, f.ef, f.cf]) {
+      for (const timeoutMs of junk) {
+        let result: Promise<unknown> | undefined;
+        let exception: Promise<unknown> | undefined;
+        assert.doesNotThrow(() => {
+          result = future.result(timeoutMs as never);
+          exception = future.exception(timeoutMs as never);
+        });
+        const named = (error: unknown) => error instanceof TypeError && /\btimeoutMs\b/.test(error.message);
+        await assert.rejects(result!, named);
+        await assert.rejects(exception!, named);
+      }
     }
   });
 
@@ -530,10 +599,16 @@ describe("Future done-callbacks (R3.1–R3.3)", () => {
     assert.equal(seen[0].ok, false);
   });
 
-  it("R3.1 addDoneCallback() rejects a non-function with a TypeError", () => {
-    const f = new Future<number>();
-    for (const bad of [undefined, null, 1, "fn", {}]) {
-      assert.throws(() => f.addDoneCallback(bad as never), TypeError);
+  it("R3.1 addDoneCallback() rejects a non-function with a TypeError naming fn, pending or done", () => {
+    const done = new Future<number>();
+    done.setResult(1);
+    for (const f of [new Future<number>(), done]) {
+      for (const bad of [undefined, null, 1, "fn", {}, Object.create(null), Symbol("fn"), 1n, [() => {}]]) {
+        assert.throws(
+          () => f.addDoneCallback(bad as never),
+          (error: unknown) => error instanceof TypeError && /\bfn\b/.test(error.message),
+        );
+      }
     }
   });
 

@@ -50,6 +50,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #failed = false;
   // Typed without T, so that Future<T> stays covariant: a Future<number> is a Future<unknown>.
   #callbacks: ((future: never) => void)[] | undefined;
+  // Woken at completion, before the callbacks: wait(), asCompleted() and timed result()/exception() calls. Each
+  // removes its own entry when it stops waiting, so that nothing outlives the wait.
   #observers: Set<() => void> | undefined;
   #settled: Deferred<void> | undefined;
   #outcomes: Deferred<unknown> | undefined;
@@ -101,6 +103,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    *
    * @param timeoutMs Milliseconds to wait; `undefined` or `Infinity` waits forever, 0 or less checks once.
    * @throws {RangeError} (as a rejection) if `timeoutMs` is NaN.
+   * @throws {TypeError} (as a rejection) if `timeoutMs` is neither a number nor `undefined`.
    */
   result(timeoutMs?: number): Promise<T> {
     if (this.#state === "FINISHED" && (timeoutMs === undefined || typeof timeoutMs === "number")) {
@@ -129,10 +132,12 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * Registers `fn` to run with this future when it is done (finished, failed or cancelled). Callbacks run in
    * registration order, once each; on a future already done `fn` runs at once, before this call returns. A
    * callback that throws is reported through the logger (see `setLogger`) and changes nothing else.
+   *
+   * @throws {TypeError} if `fn` is not a function.
    */
   addDoneCallback(fn: DoneCallback<T>): void {
     if (typeof fn !== "function") {
-      throw new TypeError(`Cannot add a done-callback: expected a function, got ${typeof fn}`);
+      throw new TypeError(`Cannot add a done-callback: fn must be a function, got ${typeName(fn)}`);
     }
     if (this.done()) this.#invoke(fn);
     else (this.#callbacks ??= []).push(fn as (future: never) => void);
@@ -240,20 +245,26 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #wait(timeoutMs: number | undefined): Promise<void> {
     let ms: number | undefined;
     try {
-      ms = checkTimeout(timeoutMs);
+      ms = checkTimeout(timeoutMs, "timeoutMs");
     } catch (error) {
       return Promise.reject(error);
     }
     if (this.done()) return Promise.resolve();
-    const settled = (this.#settled ??= deferred()).promise;
-    if (ms === undefined) return settled;
+    if (ms === undefined) return (this.#settled ??= deferred()).promise;
     if (ms === 0) return Promise.reject(new TimeoutError());
+    // Not a reaction on #settled: a reaction cannot be detached, so every timed-out poll of a future that stays
+    // pending would keep its closures (and its rejected promise) alive until the future settles. An observer
+    // entry is removed when its timer fires, so a timed-out wait leaves nothing behind.
     return new Promise<void>((resolve, reject) => {
-      const stop = startTimer(() => reject(new TimeoutError()), ms);
-      settled.then(() => {
+      const wake = () => {
         stop();
         resolve();
-      });
+      };
+      (this.#observers ??= new Set()).add(wake);
+      const stop = startTimer(() => {
+        this.#observers?.delete(wake);
+        reject(new TimeoutError());
+      }, ms);
     });
   }
 

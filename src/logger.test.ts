@@ -156,15 +156,18 @@ describe("setLogger() (R3.3)", () => {
     }
   });
 
-  it("R3.3 setLogger() with a non-function throws TypeError and keeps the current logger", () => {
+  it("R3.3 setLogger() with a non-function throws a TypeError naming logger and keeps the current logger", () => {
     const calls: string[] = [];
     const mine: Logger = (message) => {
       calls.push(message);
     };
     const previous = setLogger(mine);
     try {
-      for (const bad of [null, 42, "console.error", {}, [], true, Symbol("logger")]) {
-        assert.throws(() => setLogger(bad as never), TypeError);
+      for (const bad of [null, 42, "console.error", {}, [], true, Symbol("logger"), 1n, Object.create(null)]) {
+        assert.throws(
+          () => setLogger(bad as never),
+          (error: unknown) => error instanceof TypeError && /\blogger\b/.test(error.message),
+        );
       }
       failCallback(new Error("still mine"));
       assert.equal(calls.length, 1);

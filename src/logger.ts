@@ -37,7 +37,7 @@ let current: Logger = defaultLogger;
  */
 export function setLogger(logger: Logger | undefined): Logger {
   if (logger !== undefined && typeof logger !== "function") {
-    throw new TypeError(`Cannot set the logger: expected a function, got ${typeof logger}`);
+    throw new TypeError(`Cannot set the logger: logger must be a function or undefined, got ${typeof logger}`);
   }
   const previous = current;
   current = logger ?? defaultLogger;

@@ -1,6 +1,7 @@
 // The results side of map() and starmap(): ordered iteration, the deadline, and cancelling the rest.
 
 import { now } from "./_clock.ts";
+import { type Deferred, deferred } from "./_deferred.ts";
 import type { Future } from "./future.ts";
 import type { ChunkOutcome } from "./protocol.ts";
 
@@ -16,7 +17,10 @@ export interface MapOptions {
   readonly chunksize?: number;
 }
 
-/** What `map()` and `starmap()` return: an async iterable of the results, which `return()` stops early. */
+/**
+ * What `map()` and `starmap()` return: an async iterable of the results, which `return()` stops early. `next()`
+ * calls made before earlier ones settle are answered in call order, each with an item of its own.
+ */
 export interface MapIterator<T> extends AsyncIterableIterator<T> {
   /** Stops early: every item not yet started is cancelled. */
   return(): Promise<IteratorResult<T, undefined>>;
@@ -27,6 +31,10 @@ export interface MapIterator<T> extends AsyncIterableIterator<T> {
  * the first failure at its position; on a throw or an early stop (`return()`), cancels every future not yet
  * done. A class rather than an async generator: a chunk's items are then handed out without a generator step
  * each.
+ *
+ * `next()` calls made before earlier ones settled queue up as on an async generator: each item goes to one call,
+ * in call order; after a failure (or a timeout) the failing call rejects and the calls queued behind it resolve
+ * `{ done: true }`. `return()` takes effect at once: calls still waiting resolve `{ done: true }`.
  */
 export class ResultIterator<T> implements MapIterator<T> {
   readonly #futures: Future<unknown>[];
@@ -37,6 +45,9 @@ export class ResultIterator<T> implements MapIterator<T> {
   #buffered = 0;
   #failure: { error: unknown } | undefined; // thrown once the buffer is empty
   #finished = false;
+  // The next() calls not answered yet, in call order; the first one waits for #futures[#next]. Empty whenever
+  // the buffer can answer at once, so the fast path below needs no promise of its own.
+  readonly #calls: Deferred<IteratorResult<T, undefined>>[] = [];
 
   constructor(futures: Future<unknown>[], chunked: boolean, deadline: number | undefined) {
     this.#futures = futures;
@@ -49,48 +60,88 @@ export class ResultIterator<T> implements MapIterator<T> {
   }
 
   next(): Promise<IteratorResult<T, undefined>> {
-    if (this.#buffered < this.#buffer.length) {
-      return Promise.resolve({ value: this.#buffer[this.#buffered++] as T, done: false });
-    }
-    if (this.#failure !== undefined) {
-      const { error } = this.#failure;
-      this.#stop();
-      return Promise.reject(error);
-    }
-    if (this.#finished || this.#next >= this.#futures.length) {
-      this.#stop();
-      return Promise.resolve({ value: undefined, done: true });
-    }
-    const future = this.#futures[this.#next];
-    const wait = this.#deadline === undefined ? undefined : Math.max(0, this.#deadline - now());
-    return future.result(wait).then(
-      (value) => {
-        this.#next++;
-        if (!this.#chunked) return { value: value as T, done: false };
-        const chunk = value as ChunkOutcome;
-        this.#buffer = chunk.values;
-        this.#buffered = 0;
-        if (chunk.failed) this.#failure = { error: chunk.error };
-        return this.next();
-      },
-      (error) => {
+    if (this.#calls.length === 0) {
+      if (this.#buffered < this.#buffer.length) {
+        return Promise.resolve({ value: this.#buffer[this.#buffered++] as T, done: false });
+      }
+      if (this.#failure !== undefined) {
+        const { error } = this.#failure;
         this.#stop();
-        throw error;
-      },
-    );
+        return Promise.reject(error);
+      }
+      if (this.#finished || this.#next >= this.#futures.length) {
+        this.#stop();
+        return Promise.resolve({ value: undefined, done: true });
+      }
+    }
+    // An earlier call still waits for its future (this one queues behind it), or this one must wait itself.
+    const call = deferred<IteratorResult<T, undefined>>();
+    if (this.#calls.push(call) === 1) this.#awaitNext();
+    return call.promise;
   }
 
-  /** Stops early: every future not yet done is cancelled. */
+  /** Stops early: every future not yet done is cancelled, and calls still waiting resolve `{ done: true }`. */
   return(): Promise<IteratorResult<T, undefined>> {
     this.#stop();
     return Promise.resolve({ value: undefined, done: true });
   }
 
-  #stop(): void {
+  // Waits for #futures[#next] on behalf of the first queued call. Only one wait is ever outstanding.
+  #awaitNext(): void {
+    const future = this.#futures[this.#next];
+    const wait = this.#deadline === undefined ? undefined : Math.max(0, this.#deadline - now());
+    future.result(wait).then(this.#arrived, this.#failed);
+  }
+
+  readonly #arrived = (value: unknown): void => {
+    if (this.#finished) return; // return() came first and has answered every call
+    this.#next++;
+    if (this.#chunked) {
+      const chunk = value as ChunkOutcome;
+      this.#buffer = chunk.values;
+      this.#buffered = 0;
+      if (chunk.failed) this.#failure = { error: chunk.error };
+    } else {
+      this.#calls.shift()!.resolve({ value: value as T, done: false });
+    }
+    this.#answerQueued();
+  };
+
+  readonly #failed = (error: unknown): void => {
     if (this.#finished) return;
-    this.#finished = true;
-    this.#buffer = [];
-    this.#failure = undefined;
-    for (let i = this.#next; i < this.#futures.length; i++) this.#futures[i].cancel();
+    this.#calls.shift()!.reject(error);
+    this.#stop();
+  };
+
+  // Answers queued calls in order from the buffer, the stored failure or the end, until one must wait again.
+  #answerQueued(): void {
+    const calls = this.#calls;
+    while (calls.length > 0) {
+      if (this.#buffered < this.#buffer.length) {
+        calls.shift()!.resolve({ value: this.#buffer[this.#buffered++] as T, done: false });
+      } else if (this.#failure !== undefined) {
+        calls.shift()!.reject(this.#failure.error);
+        this.#stop();
+      } else if (this.#finished || this.#next >= this.#futures.length) {
+        this.#stop();
+      } else {
+        this.#awaitNext();
+        return;
+      }
+    }
+  }
+
+  // Ends the iteration: later calls get { done: true }, and so do the calls still queued (as on a generator that
+  // has returned or thrown).
+  #stop(): void {
+    if (!this.#finished) {
+      this.#finished = true;
+      this.#buffer = [];
+      this.#buffered = 0;
+      this.#failure = undefined;
+      for (let i = this.#next; i < this.#futures.length; i++) this.#futures[i].cancel();
+    }
+    const calls = this.#calls.splice(0);
+    for (const call of calls) call.resolve({ value: undefined, done: true });
   }
 }

@@ -61,6 +61,21 @@ function elapsedSince(start: number): number {
   return performance.now() - start;
 }
 
+// Resolves with `promise`'s value, or rejects when it has not settled within `ms` (a hang becomes a failure).
+async function within<T>(promise: Promise<T>, ms = 2000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`not settled within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function sameMembers(actual: Iterable<unknown>, expected: unknown[]): void {
   const a = [...actual];
   assert.equal(a.length, expected.length, `expected ${expected.length} members, got ${a.length}`);
@@ -306,6 +321,61 @@ describe("wait() (R6.1, R6.3, R9.3, R9.4)", () => {
   });
 });
 
+describe("wait() and asCompleted() bad input (R9.3, R9.4)", () => {
+  const junk: unknown[] = [null, 42, "x", true, Symbol("s"), 5n, () => {}];
+
+  it("R9.4 wait() with options that are not an object rejects with a TypeError naming options", async () => {
+    const { sf } = fixtures();
+    for (const options of junk) {
+      let promise: Promise<unknown> | undefined;
+      assert.doesNotThrow(() => {
+        promise = wait([sf], options as never);
+      });
+      await assert.rejects(
+        promise!,
+        (error: unknown) => error instanceof TypeError && /\boptions\b/.test(error.message),
+      );
+    }
+  });
+
+  it("R9.4 asCompleted() with options that are not an object throws a TypeError naming options at the call", () => {
+    const { sf } = fixtures();
+    for (const options of junk) {
+      assert.throws(
+        () => asCompleted([sf], options as never),
+        (error: unknown) => error instanceof TypeError && /\boptions\b/.test(error.message),
+      );
+    }
+  });
+
+  it("R9.4 a returnWhen of any other type (symbol, bigint, null-prototype object, null) is a RangeError naming returnWhen", async () => {
+    const { sf } = fixtures();
+    for (const returnWhen of [Symbol("FIRST_COMPLETED"), 1n, Object.create(null), [], {}, () => {}, NaN]) {
+      await assert.rejects(
+        wait([sf], { returnWhen: returnWhen as never }),
+        (error: unknown) => error instanceof RangeError && /returnWhen/.test(error.message),
+      );
+    }
+  });
+
+  it("R9.4 a non-Future in fs that cannot become a string (null-prototype object, symbol) is a TypeError naming fs", async () => {
+    for (const bad of [Object.create(null), Symbol("s"), { toString: null }]) {
+      const named = (error: unknown) => error instanceof TypeError && /\bfs\b/.test(error.message);
+      await assert.rejects(wait([bad] as never), named);
+      assert.throws(() => asCompleted([bad] as never), named);
+    }
+  });
+
+  it("R9.3 a timeout that is not a number is a TypeError naming timeout, from wait() and asCompleted()", async () => {
+    const { pf } = fixtures();
+    for (const timeout of ["10", 10n, Symbol("t"), {}, Object.create(null), true]) {
+      const named = (error: unknown) => error instanceof TypeError && /\btimeout\b/.test(error.message);
+      await assert.rejects(wait([pf], { timeout: timeout as never }), named);
+      assert.throws(() => asCompleted([pf], { timeout: timeout as never }), named);
+    }
+  });
+});
+
 describe("asCompleted() (R6.2, R6.3, R9.3, R9.4)", () => {
   it("R6.2 asCompleted() yields the already-done futures first, then the others in completion order (CPython test_no_timeout)", async () => {
     const { cnf, ef, sf } = fixtures();
@@ -475,6 +545,79 @@ describe("asCompleted() (R6.2, R6.3, R9.3, R9.4)", () => {
       (outcome as IteratorResult<CompletedFuture<number>>).done === true ||
         (outcome as IteratorResult<CompletedFuture<number>>).value === f,
     );
+  });
+
+  it("R6.2 asCompleted(): parallel next() calls get each future once, in completion order, as futures complete later", async () => {
+    const a = new Future<number>();
+    const b = new Future<number>();
+    const c = new Future<number>();
+    const it = asCompleted([a, b, c]);
+    const order: number[] = [];
+    const calls = [0, 1, 2, 3].map((i) =>
+      it.next().then((r) => {
+        order.push(i);
+        return r;
+      })
+    );
+    setTimeout(() => b.setResult(2), 5);
+    setTimeout(() => {
+      c.setResult(3);
+      a.setResult(1);
+    }, 15);
+    assert.deepEqual(await within(Promise.all(calls)), [
+      { value: b, done: false },
+      { value: c, done: false },
+      { value: a, done: false },
+      { value: undefined, done: true },
+    ]);
+    assert.deepEqual(order, [0, 1, 2, 3], "the calls settle in call order");
+  });
+
+  it("R6.2 asCompleted(): parallel next() calls take the already-done futures first, then wait in order", async () => {
+    const { sf, ef } = fixtures();
+    const late = new Future<number>();
+    const it = asCompleted([late, sf, ef]);
+    const calls = [it.next(), it.next(), it.next(), it.next()];
+    setTimeout(() => late.setResult(1), 5);
+    const got = await within(Promise.all(calls));
+    sameMembers(got.slice(0, 2).map((r) => r.value), [sf, ef]);
+    assert.deepEqual(got.slice(2), [{ value: late, done: false }, { value: undefined, done: true }]);
+  });
+
+  it("R6.2 asCompleted(): with a timeout, parallel next() calls get what completes, then one TimeoutError, then done", async () => {
+    const { sf } = fixtures();
+    const quick = new Future<number>();
+    const never = new Future<number>();
+    const it = asCompleted([sf, quick, never], { timeout: 60 });
+    const settled = [0, 1, 2, 3, 4].map((i) =>
+      it.next().then(
+        (r) => ({ i, value: r.value, done: r.done }),
+        (error: unknown) => ({ i, error }),
+      )
+    );
+    setTimeout(() => quick.setResult(1), 5);
+    const start = performance.now();
+    const got = await within(Promise.all(settled));
+    const elapsed = elapsedSince(start);
+    assert.deepEqual(got.slice(0, 2), [{ i: 0, value: sf, done: false }, { i: 1, value: quick, done: false }]);
+    const timedOut = got[2] as { error?: unknown };
+    assert.ok(timedOut.error instanceof TimeoutError, "the third call rejects with TimeoutError");
+    assert.equal(timedOut.error.message, "1 (of 3) futures unfinished");
+    assert.deepEqual(got.slice(3), [{ i: 3, value: undefined, done: true }, { i: 4, value: undefined, done: true }]);
+    assert.ok(elapsed >= 40 && elapsed < 5000, `timed out after ${elapsed} ms`);
+    never.setResult(0);
+    assert.deepEqual(await it.next(), { value: undefined, done: true });
+  });
+
+  it("R6.2 asCompleted(): return() while parallel next() calls wait resolves each of them done", async () => {
+    const f = new Future<number>();
+    const g = new Future<number>();
+    const it = asCompleted([f, g], { timeout: 5000 });
+    const calls = [it.next(), it.next(), it.next()];
+    assert.deepEqual(await it.return!(), { value: undefined, done: true });
+    f.setResult(1);
+    const done = { value: undefined, done: true };
+    assert.deepEqual(await within(Promise.all(calls)), [done, done, done]);
   });
 
   it("R6.2 breaking out of for await stops the iteration", async () => {

@@ -1,9 +1,9 @@
 // wait() and asCompleted(): waiting on several futures at once, as concurrent.futures does.
 
 import { checkTimeout, now, startTimer, type StopTimer } from "./_clock.ts";
-import { deferred } from "./_deferred.ts";
+import { type Deferred, deferred } from "./_deferred.ts";
 import { TimeoutError } from "./errors.ts";
-import { Future, hasFailed, onDone } from "./future.ts";
+import { Future, hasFailed, onDone, typeName } from "./future.ts";
 
 /** `wait()` returns when any future finishes or is cancelled. */
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
@@ -58,10 +58,30 @@ function uniqueFutures<T>(fs: Iterable<Future<T>>, caller: string): Set<Future<T
   }
   const unique = new Set<Future<T>>();
   for (const f of fs) {
-    if (!(f instanceof Future)) throw new TypeError(`Cannot ${caller}: ${String(f)} is not a Future`);
+    // typeName, not String(f): a null-prototype object has no way to become a string.
+    if (!(f instanceof Future)) throw new TypeError(`Cannot ${caller}: fs must hold only futures, got ${typeName(f)}`);
     unique.add(f);
   }
   return unique;
+}
+
+// Options are an object or left out; the checks name the parameter, as the other argument checks do (R9).
+function checkOptions(options: unknown, caller: string): void {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(`Cannot ${caller}: options must be an object, got ${typeName(options)}`);
+  }
+}
+
+function checkReturnWhen(returnWhen: unknown): ReturnWhen {
+  if (returnWhen === FIRST_COMPLETED || returnWhen === FIRST_EXCEPTION || returnWhen === ALL_COMPLETED) {
+    return returnWhen;
+  }
+  // CPython's words first ("Invalid return condition: …"), then which parameter and what it accepts. Any value
+  // outside the three is the one error, as CPython's ValueError is, whatever its type.
+  const got = typeof returnWhen === "string" ? JSON.stringify(returnWhen) : typeName(returnWhen);
+  throw new RangeError(
+    `Invalid return condition: ${got} (returnWhen must be ${FIRST_COMPLETED}, ${FIRST_EXCEPTION} or ${ALL_COMPLETED})`,
+  );
 }
 
 /**
@@ -75,8 +95,9 @@ function uniqueFutures<T>(fs: Iterable<Future<T>>, caller: string): Set<Future<T
  * @param fs The futures (any iterable).
  * @param options The timeout and the condition.
  * @returns The done and not-done sets.
- * @throws {TypeError} (as a rejection) for a non-Future in `fs`.
- * @throws {RangeError} (as a rejection) for an unknown `returnWhen` or a NaN timeout.
+ * @throws {TypeError} (as a rejection) for a non-iterable `fs` or a non-Future in it, `options` that is not an
+ *   object, or a `timeout` that is not a number.
+ * @throws {RangeError} (as a rejection) for an unknown `returnWhen` (any other value) or a NaN timeout.
  *
  * @example Waiting for the first of two futures
  * ```ts
@@ -97,10 +118,8 @@ export async function wait<F extends Future<unknown>>(
 ): Promise<DoneAndNotDone<ResultOf<F>>> {
   type T = ResultOf<F>;
   const futures = uniqueFutures(fs as Iterable<Future<T>>, "wait");
-  const returnWhen = options.returnWhen ?? ALL_COMPLETED;
-  if (returnWhen !== FIRST_COMPLETED && returnWhen !== FIRST_EXCEPTION && returnWhen !== ALL_COMPLETED) {
-    throw new RangeError(`Invalid return condition: ${JSON.stringify(returnWhen)}`);
-  }
+  checkOptions(options, "wait");
+  const returnWhen = checkReturnWhen(options.returnWhen ?? ALL_COMPLETED);
   const timeout = checkTimeout(options.timeout);
   const holds = () => {
     let allDone = true;
@@ -136,12 +155,15 @@ export async function wait<F extends Future<unknown>>(
  * distinct future is yielded once; a cancelled future counts as done.
  *
  * Like Python's `concurrent.futures.as_completed()`; the timeout clock starts at the first `next()`, as there.
+ * `next()` calls made before earlier ones settle are answered in call order, each with a future of its own, as
+ * an async generator would answer them.
  *
  * @typeParam F The futures' type; futures of different result types may be mixed.
  * @param fs The futures (any iterable).
  * @param options The timeout.
  * @returns An async iterable of the futures themselves (typed as {@linkcode CompletedFuture}).
- * @throws {TypeError} at the call, for a non-Future in `fs`.
+ * @throws {TypeError} at the call, for a non-iterable `fs` or a non-Future in it, `options` that is not an
+ *   object, or a `timeout` that is not a number.
  * @throws {RangeError} at the call, for a NaN timeout.
  * @throws {TimeoutError} from iteration, "N (of M) futures unfinished", when the timeout passes.
  *
@@ -164,11 +186,14 @@ export function asCompleted<F extends Future<unknown>>(
   options: AsCompletedOptions = {},
 ): AsyncIterableIterator<CompletedFuture<ResultOf<F>>> {
   const futures = uniqueFutures(fs as Iterable<Future<ResultOf<F>>>, "iterate asCompleted");
+  checkOptions(options, "iterate asCompleted");
   const timeout = checkTimeout(options.timeout);
   return new AsCompletedIterator(futures, timeout);
 }
 
 // Not an async generator: `yield future` there would await the future (it is a thenable) and yield its result.
+// next() calls made before earlier ones settled queue up as on a generator: each future goes to one call, in
+// call order; a timeout rejects the call that was waiting and the calls behind it resolve { done: true }.
 class AsCompletedIterator<T> implements AsyncIterableIterator<Future<T>> {
   readonly #futures: Set<Future<T>>;
   readonly #timeout: number | undefined;
@@ -178,7 +203,9 @@ class AsCompletedIterator<T> implements AsyncIterableIterator<Future<T>> {
   #finished: Future<T>[] = [];
   readonly #pending = new Set<Future<T>>();
   readonly #unsubscribe: (() => void)[] = [];
-  #signal = deferred<void>();
+  readonly #calls: Deferred<IteratorResult<Future<T>, undefined>>[] = []; // not answered yet, in call order
+  #stopTimer: StopTimer | undefined;
+  #expired = false;
   #closed = false;
 
   constructor(futures: Set<Future<T>>, timeout: number | undefined) {
@@ -191,29 +218,17 @@ class AsCompletedIterator<T> implements AsyncIterableIterator<Future<T>> {
     return this;
   }
 
-  async next(): Promise<IteratorResult<Future<T>, undefined>> {
+  next(): Promise<IteratorResult<Future<T>, undefined>> {
     if (!this.#started) this.#start();
-    for (;;) {
-      if (this.#closed) return { value: undefined, done: true };
-      const next = this.#finished.shift();
-      if (next !== undefined) return { value: next, done: false };
-      if (this.#pending.size === 0) return this.#close();
-      const left = this.#deadline === undefined ? undefined : this.#deadline - now();
-      if (left !== undefined && left <= 0) this.#timeOut();
-      this.#signal = deferred<void>();
-      let timedOut = false;
-      const stop = left === undefined ? undefined : startTimer(() => {
-        timedOut = true;
-        this.#signal.resolve();
-      }, left);
-      await this.#signal.promise;
-      stop?.();
-      if (timedOut && this.#finished.length === 0) this.#timeOut();
-    }
+    const call = deferred<IteratorResult<Future<T>, undefined>>();
+    this.#calls.push(call);
+    this.#answer();
+    return call.promise;
   }
 
   return(): Promise<IteratorResult<Future<T>, undefined>> {
-    return Promise.resolve(this.#close());
+    this.#close();
+    return Promise.resolve({ value: undefined, done: true });
   }
 
   // CPython starts the clock at the first next(), and yields what is already done first.
@@ -229,22 +244,55 @@ class AsCompletedIterator<T> implements AsyncIterableIterator<Future<T>> {
       this.#unsubscribe.push(onDone(f, () => {
         this.#pending.delete(f);
         this.#finished.push(f);
-        this.#signal.resolve();
+        this.#answer();
       }));
     }
   }
 
-  #timeOut(): never {
-    const message = `${this.#pending.size} (of ${this.#total}) futures unfinished`;
-    this.#close();
-    throw new TimeoutError(message);
+  // Answers the queued calls in order with finished futures; then, when every future was yielded, ends the
+  // iteration, or when the deadline passed, times out; otherwise leaves the rest waiting, with the timer armed
+  // only while some call waits.
+  #answer(): void {
+    const calls = this.#calls;
+    while (calls.length > 0 && !this.#closed) {
+      const next = this.#finished.shift();
+      if (next !== undefined) {
+        calls.shift()!.resolve({ value: next, done: false });
+      } else if (this.#pending.size === 0) {
+        this.#close();
+      } else if (this.#expired || (this.#deadline !== undefined && this.#deadline - now() <= 0)) {
+        const message = `${this.#pending.size} (of ${this.#total}) futures unfinished`;
+        calls.shift()!.reject(new TimeoutError(message));
+        this.#close();
+      } else {
+        if (this.#deadline !== undefined && this.#stopTimer === undefined) {
+          // The timer's own clock may run a little ahead of now(): its firing is the deadline.
+          this.#stopTimer = startTimer(() => {
+            this.#expired = true;
+            this.#answer();
+          }, this.#deadline - now());
+        }
+        return;
+      }
+    }
+    // No call waits now; an armed timer would only keep the event loop alive.
+    this.#stopTimer?.();
+    this.#stopTimer = undefined;
+    if (this.#closed) this.#endCalls();
   }
 
-  #close(): IteratorResult<Future<T>, undefined> {
-    this.#closed = true;
-    this.#signal.resolve(); // a next() waiting right now ends too
-    for (const off of this.#unsubscribe) off();
-    this.#unsubscribe.length = 0;
-    return { value: undefined, done: true };
+  #close(): void {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#stopTimer?.();
+      for (const off of this.#unsubscribe) off();
+      this.#unsubscribe.length = 0;
+    }
+    this.#endCalls();
+  }
+
+  // After the end or a timeout, every call still queued resolves { done: true }, as on a finished generator.
+  #endCalls(): void {
+    for (const call of this.#calls.splice(0)) call.resolve({ value: undefined, done: true });
   }
 }
