@@ -92,7 +92,7 @@ for (const backend of backends) {
         const pool = new ProcessPoolExecutor({ module: ${
         JSON.stringify(module.href)
       }, maxWorkers: 2, backend: "${backend}" });
-        console.log("result", await pool.submit("double", 21), await pool.submit("double", 4));
+        console.log("result", await pool.submit("quick", 42), await pool.submit("quick", 8));
         await pool.shutdown();`;
       const [command, args] = evalCommand(code);
       const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
