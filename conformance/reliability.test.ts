@@ -91,7 +91,7 @@ for (const backend of backends) {
         const { ProcessPoolExecutor } = await import(${JSON.stringify(new URL("../mod.ts", import.meta.url).href)});
         const pool = new ProcessPoolExecutor({ module: ${
         JSON.stringify(module.href)
-      }, maxWorkers: 2, backend: "${backend}" });
+      }, maxWorkers: 2, backend: "process" });
         console.log("result", await pool.submit("quick", 42), await pool.submit("quick", 8));
         await pool.shutdown();`;
       const [command, args] = evalCommand(code);
