@@ -23,7 +23,17 @@ export interface MemoryBackend extends Backend {
  * A backend whose workers run `serve()` in this process. Messages travel through JSON (as on the fork
  * transport) on a later macrotask, so that ordering and batching resemble a real transport.
  */
-export function memoryBackend(options: Partial<BackendOptions> & { maxWorkers?: number } = {}): MemoryBackend {
+export function memoryBackend(
+  options: Partial<BackendOptions> & { maxWorkers?: number; maxMessageLength?: number } = {},
+): MemoryBackend {
+  // A transport's size limit, as JSON.stringify's string length is one: a longer message throws, and nothing is sent.
+  const copy = <T>(message: T): T => {
+    const text = JSON.stringify(message);
+    if (options.maxMessageLength !== undefined && text.length > options.maxMessageLength) {
+      throw new RangeError(`message of ${text.length} characters is too long`);
+    }
+    return JSON.parse(text) as T;
+  };
   const workers: MemoryWorker[] = [];
   let nextId = 1;
   return {
@@ -43,9 +53,9 @@ export function memoryBackend(options: Partial<BackendOptions> & { maxWorkers?: 
       };
       const port: ParentPort = {
         send(message) {
-          const copy = JSON.parse(JSON.stringify(message)) as FromWorker;
+          const copied = copy(message);
           setTimeout(() => {
-            if (!exited) toParent?.(copy);
+            if (!exited) toParent?.(copied);
           }, 0);
         },
         onMessage(listener) {
@@ -65,10 +75,10 @@ export function memoryBackend(options: Partial<BackendOptions> & { maxWorkers?: 
         },
         send(message) {
           if (exited) return;
+          const copied = copy(message);
           received.push(message);
-          const copy = JSON.parse(JSON.stringify(message)) as ToWorker;
           setTimeout(() => {
-            if (!exited) toChild?.(copy);
+            if (!exited) toChild?.(copied);
           }, 0);
         },
         onMessage(listener) {

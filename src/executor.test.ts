@@ -198,4 +198,56 @@ describe("ProcessPoolExecutor core (in-memory backend)", () => {
       setLogger(previous);
     }
   });
+
+  it("R2.6 tasks too large to send together travel apart; only one whose own arguments cannot be sent fails", async () => {
+    const backend = memoryBackend({ maxMessageLength: 1_000 });
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
+    // Quick tasks submitted with them widen the dispatch window, so that the big ones meet in one share.
+    const quick = Array.from({ length: 40 }, (_, i) => pool.submit("double", i));
+    const a = pool.submit("identity", "a".repeat(600));
+    const b = pool.submit("identity", "b".repeat(600));
+    const small = pool.submit("double", 2);
+    const tooBig = pool.submit("identity", "c".repeat(1_200));
+    assert.deepEqual(await Promise.all(quick), quick.map((_, i) => i * 2));
+    assert.equal(await a, "a".repeat(600));
+    assert.equal(await b, "b".repeat(600));
+    assert.equal(await small, 4);
+    const error = await tooBig.exception();
+    assert.ok(error instanceof TypeError, String(error));
+    assert.match(error.message, /^Cannot send the arguments of identity: message of \d+ characters is too long$/);
+    // No task went twice.
+    const ids = backend.workers[0].received.flatMap((m) => m[0] === RUN ? m[1] : m[0] === RUN_ONE ? [m[1]] : []);
+    assert.equal(new Set(ids).size, ids.length);
+    assert.equal(ids.length, 43);
+    assert.equal(await pool.submit("double", 3), 6);
+    await pool.shutdown();
+  });
+
+  it("R2.6 a result too large to send fails only its own future; results sent together go apart", async () => {
+    const channel = new URL("../conformance/tasks/r_channel.ts", import.meta.url);
+    const pool = new ProcessPoolExecutor({
+      module: channel,
+      maxWorkers: 1,
+      backend: memoryBackend({ maxMessageLength: 1_000 }),
+    });
+    const error = await pool.submit("huge", 600).exception();
+    assert.ok(error instanceof TypeError, String(error));
+    assert.match(error.message, /^Cannot send the task's result back: message of \d+ characters is too long$/);
+    // Outcomes that fit one by one but not together (the worker batches quick ones) all arrive.
+    const quick = Array.from({ length: 40 }, (_, i) => pool.submit("quick", i));
+    const batch = Array.from({ length: 6 }, (_, i) => pool.submit("lengths", String(i).repeat(300)));
+    assert.deepEqual(await Promise.all(quick), quick.map((_, i) => i));
+    assert.deepEqual(await Promise.all(batch), batch.map(() => [300]));
+    await pool.shutdown();
+  });
+
+  it("R4.5 a caller's setResult() on a pending pool future skips that task and holds up no other", async () => {
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend: memoryBackend() });
+    const busy = pool.submit("slowDouble", 1, 30);
+    const taken = pool.submit("double", 2);
+    const next = pool.submit("double", 3);
+    taken.setResult(99);
+    assert.deepEqual(await Promise.all([busy, taken, next]), [2, 99, 6]);
+    await pool.shutdown();
+  });
 });

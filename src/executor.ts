@@ -710,7 +710,9 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     for (const worker of this.#workers) {
       for (const item of worker.inflight.values()) items.push(item);
       worker.inflight.clear();
-      worker.kill();
+      // A worker that reported a failing import or initializer exits by itself once its output is out: killing it
+      // could cut that output short (a thread's is lost when it is terminated).
+      if (worker.fatal === undefined) worker.kill();
     }
     items.sort((a, b) => a.id - b.id);
     for (const item of items) {

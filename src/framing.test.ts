@@ -17,7 +17,7 @@ import {
   RUN_ONE,
   STOP,
 } from "./protocol.ts";
-import { childExecArgv } from "./runtime/node_child_process.ts";
+import { childExecArgv, threadExecArgv } from "./runtime/exec_argv.ts";
 
 const module = new URL("../conformance/tasks/basic.ts", import.meta.url);
 const FORMATS = [
@@ -177,5 +177,13 @@ describe("childExecArgv", () => {
       ],
     );
     assert.deepEqual(childExecArgv(["--eval=run()", "--print", "1", "--watch", "--experimental-test-coverage"]), []);
+  });
+
+  it("R7.4 a worker thread gets the parent's flags, less -e/-p/--input-type and the code that follows them", () => {
+    assert.deepEqual(
+      threadExecArgv(["--import", "tsx", "--input-type", "module", "-e", "code()", "--max-old-space-size=64"]),
+      ["--import", "tsx", "--max-old-space-size=64"],
+    );
+    assert.deepEqual(threadExecArgv(["--input-type=module", "--eval=x", "-p", "1+1", "--expose-gc"]), ["--expose-gc"]);
   });
 });

@@ -5,7 +5,11 @@ import { FOREIGN, frameFormat, packFrame, unpackFrame } from "../framing.ts";
 import { EXITING, type FromWorker } from "../protocol.ts";
 import { serve } from "../worker_main.ts";
 import { currentRuntime } from "./detect.ts";
+import { syncStdio } from "./sync_stdio.ts";
 import { startWatchdog } from "./watchdog.ts";
+
+// Before any task code writes: each write is done when write() returns, so no exit can drop output (R10.2).
+syncStdio();
 
 // The channel is task code's too: the pool's frames are marked (see framing.ts).
 const FORMAT = frameFormat(currentRuntime(), "process");

@@ -10,6 +10,7 @@ import type { ToWorker } from "../protocol.ts";
 import type { Backend, BackendOptions, WorkerExit, WorkerHandle } from "./backend.ts";
 import { permissionFlags } from "./deno_permissions.ts";
 import { currentRuntime, extname } from "./detect.ts";
+import { childExecArgv } from "./exec_argv.ts";
 
 declare const Deno: { execPath(): string };
 
@@ -23,32 +24,6 @@ const FORMAT = frameFormat(currentRuntime(), "process");
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
-
-// The parent's flags a child needs: module loaders and resolution conditions, memory limits, and the switches
-// that change what JavaScript can do or how it reports. Everything else stays with the parent: `-e`/`-p` would
-// make the child run the parent's code (and fork again), `--test`, `--watch` and `--inspect` are the parent's own.
-const FORWARDED =
-  /^(--(import|require|loader|experimental-loader|conditions|max-old-space-size|max-semi-space-size|stack-size|expose-gc|enable-source-maps|no-warnings|disable-warning|no-deprecation|throw-deprecation|trace-warnings|trace-uncaught|unhandled-rejections|experimental-(?!test)[a-z-]+|no-experimental-[a-z-]+|harmony[a-z-]*|disable-proto|frozen-intrinsics|preserve-symlinks|preserve-symlinks-main|env-file|openssl-[a-z-]+|use-[a-z-]+)|-r|-C)(=|$)/;
-// Those of them whose value may come as the next argument.
-const TAKES_VALUE =
-  /^(--(import|require|loader|experimental-loader|conditions|disable-warning|unhandled-rejections|env-file)|-r|-C)$/;
-// Flags of the parent's own whose value may come as the next argument, which must not be read as a flag.
-const OWN_WITH_VALUE = /^(-e|--eval|-p|--print|--input-type|--inspect-port|--test-[a-z-]+|--watch-path)$/;
-
-/** The part of `execArgv` a child process is started with; see {@linkcode FORWARDED}. */
-export function childExecArgv(execArgv: readonly string[] = process.execArgv): string[] {
-  const kept: string[] = [];
-  for (let i = 0; i < execArgv.length; i++) {
-    const flag = execArgv[i];
-    if (FORWARDED.test(flag)) {
-      kept.push(flag);
-      if (TAKES_VALUE.test(flag) && i + 1 < execArgv.length) kept.push(execArgv[++i]);
-    } else if (OWN_WITH_VALUE.test(flag)) {
-      i++;
-    }
-  }
-  return kept;
-}
 
 // Node and Bun fork themselves. Deno's fork would grant the child every permission, so on Deno the child is a
 // `deno run` with the pool's permission flags, spawned with the same IPC channel fork sets up.

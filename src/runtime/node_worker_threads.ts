@@ -10,6 +10,7 @@ import { frameFormat, packFrame, unpackFrame } from "../framing.ts";
 import type { ToWorker } from "../protocol.ts";
 import type { Backend, BackendOptions, WorkerExit, WorkerHandle } from "./backend.ts";
 import { currentRuntime, extname } from "./detect.ts";
+import { threadExecArgv } from "./exec_argv.ts";
 
 // The entry beside this file, with this file's extension (.ts from source, .js where a registry compiled it). On
 // Node the thread starts in a small JavaScript file that installs tsx's TypeScript loader first (a worker does
@@ -29,7 +30,7 @@ export function createBackend(_options: BackendOptions): Backend {
       const { port1: port, port2: theirs } = new MessageChannel();
       const workerData = { entry: ENTRY.href, port: theirs };
       const worker = currentRuntime() === "node"
-        ? new Worker(NODE_BOOTSTRAP, { workerData, transferList: [theirs] })
+        ? new Worker(NODE_BOOTSTRAP, { workerData, transferList: [theirs], execArgv: threadExecArgv() })
         : new Worker(ENTRY, { workerData, transferList: [theirs] });
       worker.unref();
       let exited = false;
