@@ -132,6 +132,14 @@ export function buildRows(measurements: Measurements): Row[] {
         }),
       );
       rows.push(row(group, "latency mean", "µs/op", get("latencyMean", "procpool"), "raw", get("latencyMean", "raw")));
+      for (const [scenario, measure] of [["mixedSteps", "mixed 50/1 ms"], ["mixedTail", "mixed heavy tail"]]) {
+        rows.push(
+          row(group, measure, "ms", get(scenario, "procpool"), "ideal", get(scenario, "ideal"), {
+            op: "<=",
+            ratio: 1.1,
+          }),
+        );
+      }
       rows.push(
         row(group, "start→1st result", "ms", get("startup", "procpool"), "bare", get("startup", "raw"), {
           op: "<=",

@@ -125,6 +125,23 @@ function plan(): Job[] {
           };
         },
       });
+      // Mixed durations against the ideal schedule of the same durations (computed, so it has no spread).
+      const [mixedCommand, mixedArgs] = runtimeCommand(runtime, "mixed.ts", [`backend=${backend}`, `rounds=${ROUNDS}`]);
+      jobs.push({
+        label: `${runtime} ${backend} mixed durations`,
+        command: mixedCommand,
+        args: mixedArgs,
+        file: (line) => {
+          const samples = (line.samples ?? {}) as Record<string, number[]>;
+          const ideal = (line.ideal ?? {}) as Record<string, number>;
+          return {
+            [measurementKey(runtime, backend, "mixedSteps", "procpool")]: samples.steps,
+            [measurementKey(runtime, backend, "mixedSteps", "ideal")]: [ideal.steps],
+            [measurementKey(runtime, backend, "mixedTail", "procpool")]: samples.tail,
+            [measurementKey(runtime, backend, "mixedTail", "ideal")]: [ideal.tail],
+          };
+        },
+      });
       // Startup and memory: one fresh process per round, procpool and bare alternating.
       for (let round = 1; round <= ROUNDS; round++) {
         for (const impl of ["procpool", "raw"]) {

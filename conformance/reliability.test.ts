@@ -19,7 +19,8 @@ const LONG = { timeout: 60_000 };
 function evalCommand(code: string): [string, string[]] {
   if (runtime === "deno") return [process.execPath, ["eval", code]];
   if (runtime === "bun") return [process.execPath, ["-e", code]];
-  return [process.execPath, ["--import", "tsx", "--input-type=module", "-e", code]];
+  // --expose-gc too: Node refuses it in a thread's own flag list, which a parent running -e code needs.
+  return [process.execPath, ["--import", "tsx", "--expose-gc", "--input-type=module", "-e", code]];
 }
 
 // Milliseconds from `start` until `future` is done, once it is.

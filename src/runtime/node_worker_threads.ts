@@ -5,7 +5,8 @@
 // task code, and whatever task code posts there is not the pool's business (nothing listens to it).
 
 import { availableParallelism } from "node:os";
-import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
+import process from "node:process";
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
 import { frameFormat, packFrame, unpackFrame } from "../framing.ts";
 import type { ToWorker } from "../protocol.ts";
 import type { Backend, BackendOptions, WorkerExit, WorkerHandle } from "./backend.ts";
@@ -20,6 +21,28 @@ const NODE_BOOTSTRAP = new URL("./thread_entry.mjs", import.meta.url);
 
 const FORMAT = frameFormat(currentRuntime(), "worker");
 
+// Starts a thread and hands it the pool's port. A Node thread inherits the parent's flags, which Node filters
+// itself; only a parent running code given on its command line (`-e`, `--input-type`) needs a list of its own,
+// and Node refuses process-wide flags (`--expose-gc`, …) in an explicit list: then the thread gets none (its
+// bootstrap installs tsx by itself).
+function startThread(): [Worker, MessagePort] {
+  if (currentRuntime() !== "node") return thread(ENTRY, undefined);
+  const flags = threadExecArgv();
+  if (flags.length === process.execArgv.length) return thread(NODE_BOOTSTRAP, undefined);
+  try {
+    return thread(NODE_BOOTSTRAP, flags);
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "ERR_WORKER_INVALID_EXEC_ARGV") throw error;
+    return thread(NODE_BOOTSTRAP, []);
+  }
+}
+
+function thread(entry: URL, execArgv: string[] | undefined): [Worker, MessagePort] {
+  const { port1: port, port2: theirs } = new MessageChannel();
+  const workerData = { entry: ENTRY.href, port: theirs };
+  return [new Worker(entry, { workerData, transferList: [theirs], execArgv }), port];
+}
+
 /** Creates the backend that starts one worker thread per worker. */
 export function createBackend(_options: BackendOptions): Backend {
   const name = `${currentRuntime()}-worker`;
@@ -27,11 +50,7 @@ export function createBackend(_options: BackendOptions): Backend {
     name,
     defaultMaxWorkers: availableParallelism(),
     spawn(): WorkerHandle {
-      const { port1: port, port2: theirs } = new MessageChannel();
-      const workerData = { entry: ENTRY.href, port: theirs };
-      const worker = currentRuntime() === "node"
-        ? new Worker(NODE_BOOTSTRAP, { workerData, transferList: [theirs], execArgv: threadExecArgv() })
-        : new Worker(ENTRY, { workerData, transferList: [theirs] });
+      const [worker, port] = startThread();
       worker.unref();
       let exited = false;
       let failure: unknown;
