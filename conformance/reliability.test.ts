@@ -71,21 +71,29 @@ for (const backend of backends) {
       assert.equal(await pool.submit(tasks.quick, 7).result(10_000), 7);
     });
 
-    it("R8.1 tasks that finished before a later task exited their worker keep their outcomes", LONG, async () => {
-      const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
-      await pool.submit(tasks.quick, 0);
-      // Enough quick tasks for the dispatch window to widen, so that the exit travels in a batch with others.
-      const before: Future<number>[] = [];
-      for (let i = 0; i < 200; i++) before.push(pool.submit(tasks.quick, i));
-      const exit = pool.submit(tasks.exitNow, 3);
-      const error = await exit.exception(10_000);
-      assert.ok(error instanceof BrokenProcessPool, `expected BrokenProcessPool, got ${String(error)}`);
-      // Every task dispatched before the exiting one ran before it, in order: each keeps its result.
-      const outcomes = await Promise.all(before.map((f) => f.result().then((v) => v, (e) => e)));
-      const lost = outcomes.filter((v, i) => v !== i);
-      assert.equal(lost.length, 0, `${lost.length} of 200 lost, e.g. ${String(lost[0])}`);
-      await pool.shutdown();
-    });
+    for (const exiting of ["a function of its own", "the same quick function"]) {
+      it(
+        `R8.1 tasks that finished before a later task exited their worker keep their outcomes (${exiting})`,
+        LONG,
+        async () => {
+          const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
+          await pool.submit(tasks.quickOrExit, 0, -1);
+          // Enough quick tasks for the dispatch window to widen, so that the exit travels in a batch with others.
+          const before: Future<number>[] = [];
+          for (let i = 0; i < 200; i++) before.push(pool.submit(tasks.quickOrExit, i, -1));
+          const exit = exiting === "the same quick function"
+            ? pool.submit(tasks.quickOrExit, 3, 3)
+            : pool.submit(tasks.exitNow, 3);
+          const error = await exit.exception(10_000);
+          assert.ok(error instanceof BrokenProcessPool, `expected BrokenProcessPool, got ${String(error)}`);
+          // Every task dispatched before the exiting one ran before it, in order: each keeps its result.
+          const outcomes = await Promise.all(before.map((f) => f.result().then((v) => v, (e) => e)));
+          const lost = outcomes.filter((v, i) => v !== i);
+          assert.equal(lost.length, 0, `${lost.length} of 200 lost, e.g. ${String(lost[0])}`);
+          await pool.shutdown();
+        },
+      );
+    }
 
     it("R7.4 a pool made by code given on the command line (node -e, deno eval, bun -e) works", LONG, async () => {
       const code = `

@@ -41,8 +41,10 @@ const QUICK_MS = 1;
  * Serves one worker: waits for the parent's `hello`, imports the task module, runs the initializer, then runs
  * the tasks it is sent, one at a time in arrival order, and sends their outcomes back in batches. A failing
  * import or initializer is printed ("Exception in initializer:" and the stack), reported, and ends the worker.
+ * Returns a function that sends the outcomes of finished tasks at once, for the entry's exit hooks: a task that
+ * exits its worker must not take the outcomes of the tasks before it along.
  */
-export function serve(port: ParentPort): void {
+export function serve(port: ParentPort): () => void {
   let state: State = "waiting-for-hello";
   let hello: Hello;
   let exports: Exports;
@@ -108,11 +110,10 @@ export function serve(port: ParentPort): void {
     if (n === 1) {
       sendOne(ids[0], statuses[0], values[0], chunked[0], busyMs);
       // The columns were not sent: empty them for the next outcomes.
-      ids.length =
-        statuses.length =
-        values.length =
-        chunked.length =
-          0;
+      ids.length = 0;
+      statuses.length = 0;
+      values.length = 0;
+      chunked.length = 0;
     } else {
       try {
         port.send([RESULTS, ids, statuses, values, busyMs]);
@@ -229,6 +230,7 @@ export function serve(port: ParentPort): void {
         return;
     }
   });
+  return flush;
 }
 
 // Runs one task; returns its outcome synchronously when the function did not return a promise.

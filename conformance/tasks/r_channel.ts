@@ -57,3 +57,9 @@ export function huge(n: number): string[] {
 export function lengths(...strings: string[]): number[] {
   return strings.map((s) => s.length);
 }
+
+/** Returns `x`, unless `x` is `exitAt`: then exits the worker (a quick function that exits once in a while). */
+export function quickOrExit(x: number, exitAt: number): number {
+  if (x === exitAt) exitNow(3);
+  return x;
+}

@@ -5,6 +5,7 @@ import { FOREIGN, frameFormat, packFrame, unpackFrame } from "../framing.ts";
 import { EXITING, type FromWorker } from "../protocol.ts";
 import { serve } from "../worker_main.ts";
 import { currentRuntime } from "./detect.ts";
+import { hookExits } from "./exit_hooks.ts";
 import { syncStdio } from "./sync_stdio.ts";
 import { startWatchdog } from "./watchdog.ts";
 
@@ -17,7 +18,7 @@ const FORMAT = frameFormat(currentRuntime(), "process");
 process.on("disconnect", () => process.exit(0));
 // A task that holds the main thread in a loop keeps "disconnect" from ever running; this thread does not (R7.6).
 startWatchdog(process.ppid);
-serve({
+hookExits(serve({
   send(message: FromWorker) {
     process.send!(packFrame(message, FORMAT));
   },
@@ -31,4 +32,4 @@ serve({
     // The callback runs once the message, and so every one before it, has been written to the channel.
     process.send!(packFrame([EXITING, code], FORMAT), () => process.exit(code));
   },
-});
+}));

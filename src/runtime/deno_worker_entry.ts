@@ -2,5 +2,6 @@
 
 import { serve } from "../worker_main.ts";
 import { webWorkerPort } from "./deno_worker.ts";
+import { hookExits } from "./exit_hooks.ts";
 
-serve(await webWorkerPort());
+hookExits(serve(await webWorkerPort()));

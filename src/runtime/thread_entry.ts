@@ -5,12 +5,13 @@ import { type MessagePort, workerData } from "node:worker_threads";
 import { frameFormat, packFrame, unpackFrame } from "../framing.ts";
 import { EXITING, type FromWorker } from "../protocol.ts";
 import { serve } from "../worker_main.ts";
+import { hookExits } from "./exit_hooks.ts";
 import { currentRuntime } from "./detect.ts";
 
 const FORMAT = frameFormat(currentRuntime(), "worker");
 const port = (workerData as { port: MessagePort }).port;
 const send = (message: FromWorker) => port.postMessage(packFrame(message, FORMAT));
-serve({
+hookExits(serve({
   send,
   onMessage(listener) {
     port.on("message", (data) => listener(unpackFrame(data, FORMAT)));
@@ -19,4 +20,4 @@ serve({
     send([EXITING, code]);
     process.exit(code);
   },
-});
+}));
