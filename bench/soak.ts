@@ -10,7 +10,7 @@ import { BACKENDS, RUNTIMES } from "./report.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BIN = join(ROOT, "node_modules", ".bin");
-const BOUND_MiB = 10;
+const BOUND_MIB = 10;
 const tasks = process.env.SOAK_TASKS ?? "1000000";
 
 function command(runtime: (typeof RUNTIMES)[number], args: string[]): [string, string[]] {
@@ -51,13 +51,13 @@ for (const runtime of RUNTIMES) {
     const to = marks[marks.length - 1];
     const rssGrowth = to.rssMiB - from.rssMiB;
     const heapGrowth = to.heapMiB - from.heapMiB;
-    const ok = heapGrowth < BOUND_MiB && rssGrowth < BOUND_MiB;
+    const ok = heapGrowth < BOUND_MIB && rssGrowth < BOUND_MIB;
     if (!ok) failed = true;
     console.log(
       `${runtime} ${backend}: ${tasks} tasks in ${seconds.toFixed(0)} s, ${JSON.stringify(result.counts)}; ` +
         `growth ${from.tasks / 1000}k→${to.tasks / 1000}k: RSS ${rssGrowth.toFixed(1)} MiB, heap ${
           heapGrowth.toFixed(1)
-        } MiB ${ok ? "PASS" : "MISS"} (< ${BOUND_MiB} MiB)`,
+        } MiB ${ok ? "PASS" : "MISS"} (< ${BOUND_MIB} MiB)`,
     );
     console.log(`  tasks   ${marks.map((m) => `${m.tasks / 1000}k`.padStart(7)).join(" ")}`);
     console.log(`  RSS     ${marks.map((m) => fixed(m.rssMiB)).join(" ")}  MiB`);
