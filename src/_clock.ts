@@ -13,12 +13,12 @@ export function now(): number {
  * above `Number.MAX_SAFE_INTEGER`) means "wait forever" and returns `undefined`; a negative value means "check
  * once, now" and returns 0; NaN is a RangeError and a non-number a TypeError.
  */
-export function checkTimeout(ms: unknown, what = "timeout"): number | undefined {
+export function checkTimeout(ms: unknown, what = "timeout", action = "wait"): number | undefined {
   if (ms === undefined || ms === null) return undefined;
   if (typeof ms !== "number") {
-    throw new TypeError(`Cannot wait: ${what} must be a number of milliseconds, got ${typeof ms}`);
+    throw new TypeError(`Cannot ${action}: ${what} must be a number of milliseconds, got ${typeof ms}`);
   }
-  if (Number.isNaN(ms)) throw new RangeError(`Cannot wait: ${what} must not be NaN`);
+  if (Number.isNaN(ms)) throw new RangeError(`Cannot ${action}: ${what} must not be NaN`);
   if (ms >= Number.MAX_SAFE_INTEGER) return undefined;
   return ms < 0 ? 0 : ms;
 }

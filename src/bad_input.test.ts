@@ -668,7 +668,7 @@ describe("R9 bad input to the executor (examples)", () => {
           ] as const
         ) {
           assert.throws(call, (error: unknown) => {
-            assertNamedError(error, /\biterable\b/, what);
+            assertNamedError(error, /\biterable must be\b|\beach item of iterable\b/, what);
             return true;
           }, `${what} was accepted`);
         }

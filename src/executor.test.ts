@@ -15,14 +15,14 @@ function tasksIn(worker: { received: ToWorker[] }): unknown[][] {
 }
 
 describe("ProcessPoolExecutor core (in-memory backend)", () => {
-  it("R4.1 a worker starts with a window of two tasks, so queued slow tasks stay pending and cancellable", async () => {
+  it("R4.1 a worker starts with a window of one task, so queued slow tasks stay pending and cancellable", async () => {
     const backend = memoryBackend();
     const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
     const futures: Future<number>[] = [];
     for (let i = 0; i < 10; i++) futures.push(pool.submit("slowDouble", i, 30));
     await futures[0].result();
     assert.equal(backend.workers.length, 1);
-    assert.ok(tasksIn(backend.workers[0])[0].length <= 2, "the first message carries at most two tasks");
+    assert.equal(tasksIn(backend.workers[0])[0].length, 1, "the first message carries one task");
     assert.equal(futures[9].running(), false);
     assert.equal(futures[9].cancel(), true);
     await pool.shutdown();
@@ -248,6 +248,43 @@ describe("ProcessPoolExecutor core (in-memory backend)", () => {
     const next = pool.submit("double", 3);
     taken.setResult(99);
     assert.deepEqual(await Promise.all([busy, taken, next]), [2, 99, 6]);
+    await pool.shutdown();
+  });
+
+  it("R4.5 a caller's setResult() on the task held RUNNING for the next free worker keeps it from running", async () => {
+    const backend = memoryBackend();
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
+    const busy = pool.submit("slowDouble", 1, 100);
+    const held = pool.submit("double", 2);
+    while (!busy.running()) await new Promise((resolve) => setTimeout(resolve, 1));
+    assert.equal(held.running(), true, "the next task waits RUNNING, as in CPython's call queue");
+    assert.equal(held.cancel(), false);
+    held.setResult(99);
+    assert.deepEqual(await Promise.all([busy, held, pool.submit("double", 3)]), [2, 99, 6]);
+    const runs = backend.workers[0].received.filter((m) => m[0] === RUN || m[0] === RUN_ONE);
+    assert.equal(runs.length, 2, "the held task never went to the worker");
+    await pool.shutdown();
+  });
+
+  it("R9.1 a worker that fails to start in the middle of a dispatch fails that dispatch's tasks as broken", async () => {
+    const refusal = new Error("no second worker");
+    const inner = memoryBackend();
+    let spawned = 0;
+    const backend = {
+      name: "second-refuses",
+      defaultMaxWorkers: 2,
+      spawn() {
+        if (spawned++ === 1) throw refusal;
+        return inner.spawn();
+      },
+    };
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 2, backend });
+    const futures = [pool.submit("double", 1), pool.submit("double", 2)];
+    for (const future of futures) {
+      const error = await future.exception();
+      assert.ok(error instanceof BrokenProcessPool, String(error));
+      assert.equal(error.cause, refusal);
+    }
     await pool.shutdown();
   });
 });

@@ -264,13 +264,21 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     const backend = options.backend ?? "auto";
     if (typeof backend !== "object" || backend === null) checkBackendKind(backend);
     else if (typeof backend.spawn !== "function") throw new TypeError("Cannot create the pool: backend has no spawn()");
-    else {
-      // A custom backend's worker count is used when maxWorkers is not given: check it here, not at first use.
-      checkPositiveInteger(
-        backend.defaultMaxWorkers ?? "undefined",
-        "backend.defaultMaxWorkers",
-        "backend.defaultMaxWorkers must be >= 1",
-      );
+    else if (options.maxWorkers === undefined) {
+      // Without maxWorkers the pool runs as many workers as a custom backend says: check that here, not at first use.
+      const count = backend.defaultMaxWorkers as unknown;
+      if (typeof count !== "number") {
+        throw new TypeError(
+          `Cannot create the pool: backend.defaultMaxWorkers must be a positive integer when maxWorkers is not given, got ${
+            describeValue(count)
+          }`,
+        );
+      }
+      if (!Number.isSafeInteger(count) || count < 1) {
+        throw new RangeError(
+          `Cannot create the pool: backend.defaultMaxWorkers must be a positive integer, got ${count}`,
+        );
+      }
     }
     this.#backendOption = backend;
     checkDenoPermissions(options.denoPermissions);
@@ -316,7 +324,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     options?: MapOptions,
   ): MapIterator<Awaited<ReturnType<F>>> {
     const { chunksize, timeout } = checkMapOptions(options);
-    checkIterable(iterable, "map");
+    checkIterable(iterable, "Cannot map: iterable must be an iterable");
     return this.#mapItems(fn, [...iterable], false, chunksize, timeout) as MapIterator<Awaited<ReturnType<F>>>;
   }
 
@@ -332,10 +340,10 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     options?: MapOptions,
   ): MapIterator<Awaited<ReturnType<F>>> {
     const { chunksize, timeout } = checkMapOptions(options);
-    checkIterable(iterable, "starmap");
+    checkIterable(iterable, "Cannot starmap: iterable must be an iterable");
     const argLists: unknown[][] = [];
     for (const item of iterable as Iterable<unknown>) {
-      checkIterable(item, "starmap: each item must be an iterable of arguments, and");
+      checkIterable(item, "Cannot starmap: each item of iterable must be an iterable of arguments");
       argLists.push([...(item as Iterable<unknown>)]);
     }
     return this.#mapItems(fn, argLists, true, chunksize, timeout) as MapIterator<Awaited<ReturnType<F>>>;
@@ -511,10 +519,9 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     let reserve = false;
     while (this.#pending.size > 0 && this.#state !== "broken") {
       const item = this.#pending.peek()!;
-      const future = item.future;
-      if (!(future.state === "PENDING" || item.reserved) || !this.#resolveFunction(item)) {
+      if (!isStillPending(item) || !this.#resolveFunction(item)) {
         this.#pending.shift();
-        if (future.state === "CANCELLED") future.setRunningOrNotifyCancel();
+        if (item.reserved) this.#reserved = undefined;
         continue;
       }
       const worker = this.#pickWorker(shares);
@@ -528,9 +535,10 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       if (share === undefined) shares.set(worker, [item]);
       else share.push(item);
     }
-    // CPython's call queue holds one call more than there are workers: that call is RUNNING (no longer
-    // cancellable) before a worker takes it, and goes to whichever worker is free first. The next pending task
-    // plays that part here, held in the parent rather than queued in one worker behind a task that may run long.
+    // CPython's shared call queue holds calls that are RUNNING (no longer cancellable) before any worker took
+    // them, each for whichever worker is free first. One such call is held here, in the parent, rather than
+    // queued in one worker behind a task that may run long; CPython holds up to max_workers + 1, so more of
+    // procpool's queued tasks stay cancellable.
     const next = this.#pending.peek();
     if (reserve && this.#reserved === undefined && next !== undefined && this.#state !== "broken") {
       const item = next;
@@ -707,6 +715,9 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     this.#state = "broken";
     this.#brokenCause = cause;
     const items: WorkItem[] = this.#pending.drain();
+    // A dispatch under way (a worker that failed to start) has shares not yet sent: they fail with the rest.
+    for (const share of this.#shares.values()) items.push(...share);
+    this.#shares.clear();
     for (const worker of this.#workers) {
       for (const item of worker.inflight.values()) items.push(item);
       worker.inflight.clear();
@@ -745,7 +756,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
 // cancelled one is marked notified on the way (CPython's order).
 function isStillPending(item: WorkItem): boolean {
   const future = item.future;
-  if (future.state === "PENDING" || item.reserved) return true;
+  if (future.state === "PENDING" || (item.reserved && future.state === "RUNNING")) return true;
   if (future.state === "CANCELLED") future.setRunningOrNotifyCancel();
   return false;
 }
@@ -781,15 +792,15 @@ function checkMapOptions(options: MapOptions | undefined): { chunksize: number; 
   const chunksize = options?.chunksize ?? 1;
   if (typeof chunksize !== "number") throw new TypeError(`chunksize must be an integer, got ${typeof chunksize}`);
   if (!Number.isSafeInteger(chunksize) || chunksize < 1) throw new RangeError("chunksize must be >= 1.");
-  return { chunksize, timeout: checkTimeout(options?.timeout) };
+  return { chunksize, timeout: checkTimeout(options?.timeout, "timeout", "map") };
 }
 
-function checkIterable(value: unknown, what: string): void {
+function checkIterable(value: unknown, requirement: string): void {
   if (
     value === null || value === undefined ||
     typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== "function"
   ) {
-    throw new TypeError(`Cannot ${what}: ${describeValue(value)} is not iterable`);
+    throw new TypeError(`${requirement}, got ${describeValue(value)}`);
   }
 }
 

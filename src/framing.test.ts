@@ -176,6 +176,11 @@ describe("childExecArgv", () => {
         "./setup.cjs",
       ],
     );
+    // Node's permission model: the child gets the same grants.
+    assert.deepEqual(
+      childExecArgv(["--experimental-permission", "--allow-fs-read=*", "--allow-child-process", "--permission"]),
+      ["--experimental-permission", "--allow-fs-read=*", "--allow-child-process", "--permission"],
+    );
     assert.deepEqual(childExecArgv(["--eval=run()", "--print", "1", "--watch", "--experimental-test-coverage"]), []);
   });
 

@@ -164,8 +164,12 @@ function isDuration(value: unknown): boolean {
 function preview(data: unknown): string {
   let text: string;
   try {
-    // A long string is cut before it is quoted: a frame can be hundreds of megabytes.
-    text = typeof data === "string" ? JSON.stringify(data.slice(0, 201)) : JSON.stringify(data) ?? String(data);
+    // Cut before quoting: a frame can be hundreds of megabytes. Long strings and arrays are shortened on the way.
+    text = JSON.stringify(data, (_key, value: unknown) => {
+      if (typeof value === "string" && value.length > 200) return value.slice(0, 200);
+      if (Array.isArray(value) && value.length > 20) return value.slice(0, 20);
+      return value;
+    }) ?? String(data);
   } catch {
     text = Object.prototype.toString.call(data);
   }

@@ -17,7 +17,9 @@ const FORMAT = frameFormat(currentRuntime(), "process");
 
 process.on("disconnect", () => process.exit(0));
 // A task that holds the main thread in a loop keeps "disconnect" from ever running; this thread does not (R7.6).
-startWatchdog(process.ppid);
+// The pool's pid comes as the first argument: process.ppid, read now, would already be the reaper's if the pool
+// died while this child was starting.
+startWatchdog(Number(process.argv[2]) || process.ppid);
 hookExits(serve({
   send(message: FromWorker) {
     process.send!(packFrame(message, FORMAT));

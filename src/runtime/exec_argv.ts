@@ -6,10 +6,10 @@ import process from "node:process";
 // that change what JavaScript can do or how it reports. Everything else stays with the parent: `-e`/`-p` would
 // make the child run the parent's code (and fork again), `--test`, `--watch` and `--inspect` are the parent's own.
 const FORWARDED =
-  /^(--(import|require|loader|experimental-loader|conditions|max-old-space-size|max-semi-space-size|stack-size|expose-gc|enable-source-maps|no-warnings|disable-warning|no-deprecation|throw-deprecation|trace-warnings|trace-uncaught|unhandled-rejections|experimental-(?!test)[a-z-]+|no-experimental-[a-z-]+|harmony[a-z-]*|disable-proto|frozen-intrinsics|preserve-symlinks|preserve-symlinks-main|env-file|openssl-[a-z-]+|use-[a-z-]+)|-r|-C)(=|$)/;
+  /^(--(import|require|loader|experimental-loader|conditions|max-old-space-size|max-semi-space-size|stack-size|expose-gc|enable-source-maps|no-warnings|disable-warning|no-deprecation|throw-deprecation|trace-warnings|trace-uncaught|unhandled-rejections|experimental-(?!test)[a-z-]+|no-experimental-[a-z-]+|harmony[a-z-]*|disable-proto|frozen-intrinsics|preserve-symlinks|preserve-symlinks-main|env-file|openssl-[a-z-]+|use-[a-z-]+|permission|allow-[a-z-]+)|-r|-C)(=|$)/;
 // Those of them whose value may come as the next argument.
 const TAKES_VALUE =
-  /^(--(import|require|loader|experimental-loader|conditions|disable-warning|unhandled-rejections|env-file)|-r|-C)$/;
+  /^(--(import|require|loader|experimental-loader|conditions|disable-warning|unhandled-rejections|env-file|allow-fs-read|allow-fs-write)|-r|-C)$/;
 // Flags of the parent's own whose value may come as the next argument, which must not be read as a flag.
 const OWN_WITH_VALUE = /^(-e|--eval|-p|--print|--input-type|--inspect-port|--test-[a-z-]+|--watch-path)$/;
 

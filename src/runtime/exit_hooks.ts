@@ -4,8 +4,12 @@ type Exit = (code?: number) => never;
 
 /**
  * Wraps `process.exit` and, on Deno, `Deno.exit`, so that they call `beforeExit` (which sends the outcomes of the
- * tasks that finished before this one, R8.1) and then exit as before. An exit is a crash of the worker, not a task
- * error (R8.3): only what was already done is kept.
+ * tasks that finished so far, R8.1) and then exit as before. Task code that exits crashes its worker, which is not
+ * a task error (R8.3): only what was already done is kept. The worker's own exits pass through here too, with
+ * nothing left to send.
+ *
+ * On a process's IPC channel the send is asynchronous: an outcome larger than what the pipe takes at once
+ * (64 KiB) can still be cut off by the exit that follows it.
  */
 export function hookExits(beforeExit: () => void): void {
   const wrap = (exit: Exit): Exit => (code?: number) => {

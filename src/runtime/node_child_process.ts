@@ -32,9 +32,9 @@ function startChild(options: BackendOptions): ChildProcess {
   if (currentRuntime() === "deno") {
     const modulePath = options.module.startsWith("file:") ? fileURLToPath(options.module) : undefined;
     const flags = permissionFlags(options.denoPermissions, modulePath);
-    return spawn(Deno.execPath(), ["run", ...flags, ENTRY], { stdio, serialization: "json" });
+    return spawn(Deno.execPath(), ["run", ...flags, ENTRY, String(process.pid)], { stdio, serialization: "json" });
   }
-  return fork(ENTRY, [], { stdio, execArgv: childExecArgv(), serialization: "json" });
+  return fork(ENTRY, [String(process.pid)], { stdio, execArgv: childExecArgv(), serialization: "json" });
 }
 
 /** Creates the backend that starts one child process per worker. */

@@ -41,10 +41,17 @@ function writeSynchronously(stream: WriteStream, fd: number): void {
       encoding = undefined;
     }
     const done = typeof callback === "function" ? callback as Callback : undefined;
+    // Bad arguments throw at the call, as Node's own write() does; only I/O errors go to the callback.
+    if (typeof chunk !== "string" && !ArrayBuffer.isView(chunk)) {
+      throw new TypeError(`The "chunk" argument must be a string, Buffer or Uint8Array, got ${typeof chunk}`);
+    }
+    if (encoding !== undefined && encoding !== null && !Buffer.isEncoding(String(encoding))) {
+      throw new TypeError(`Unknown encoding: ${String(encoding)}`);
+    }
+    const bytes = typeof chunk === "string"
+      ? Buffer.from(chunk, (encoding ?? "utf8") as "utf8")
+      : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     try {
-      const bytes = typeof chunk === "string"
-        ? Buffer.from(chunk, (typeof encoding === "string" ? encoding : "utf8") as "utf8")
-        : chunk as Uint8Array;
       writeAll(fd, bytes);
     } catch (error) {
       // Fail as an asynchronous write does: through the callback, then the stream's "error" event (EPIPE, …).
@@ -62,8 +69,9 @@ function writeSynchronously(stream: WriteStream, fd: number): void {
 /**
  * Makes `process.stdout` and `process.stderr` write synchronously in a process worker on Node and Bun (Deno writes
  * them synchronously already): every write is in the pipe when `write()` returns, so no exit drops output (R10.2).
- * A worker then waits for a slow reader, as CPython's do. Threads need nothing: their runtime forwards their
- * output to the parent and flushes it when they exit.
+ * A worker then waits for a slow reader, as CPython's do. `write()` returns `true` unless the write failed, so
+ * `"drain"` is never emitted. Threads need nothing: their runtime forwards their output to the parent and flushes
+ * it when they exit.
  */
 export function syncStdio(): void {
   if ("Deno" in globalThis) return;

@@ -5,10 +5,11 @@ import { Worker } from "node:worker_threads";
 /** How often the thread looks at the parent: the worker is gone this long (and a little) after the parent. */
 const POLL_MS = 200;
 
-// The thread's whole program, plain JavaScript given as a data: URL, so it needs no file beside this one (from .ts
-// or a registry's .js alike), no TypeScript loader (a Node thread does not inherit tsx) and on Deno no permission:
-// a parent that dies leaves its child to a reaper, so the child's parent pid changes. Each runtime reads ppid anew
-// on every call, in a thread too, and lets a process signal itself without Deno's run permission (all checked).
+// How it knows: a parent that dies leaves its child to a reaper, so the child's parent pid changes. Each runtime
+// reads ppid anew on every call, in a thread too, and lets a process signal itself without Deno's run permission
+// (all checked). The thread's whole program is plain JavaScript given as a data: URL, so it needs no file beside
+// this one (from .ts or a registry's .js alike), no TypeScript loader (a Node thread does not inherit tsx), and on
+// Deno no read permission.
 const SOURCE = `
 import process from "node:process";
 import { workerData } from "node:worker_threads";
