@@ -22,7 +22,7 @@
  * @module
  */
 
-export { ProcessPoolExecutor, WorkerExitError, WorkerProtocolError } from "./src/executor.ts";
+export { ProcessPoolExecutor } from "./src/executor.ts";
 export type { ProcessPoolExecutorOptions, ShutdownOptions, TaskFunction } from "./src/executor.ts";
 export type { MapIterator, MapOptions } from "./src/map.ts";
 export { Future } from "./src/future.ts";
@@ -44,6 +44,8 @@ export {
   InvalidStateError,
   RuntimeError,
   TimeoutError,
+  WorkerExitError,
+  WorkerProtocolError,
 } from "./src/errors.ts";
 export { setLogger } from "./src/logger.ts";
 export type { Logger } from "./src/logger.ts";

@@ -1,5 +1,7 @@
 // The error classes of concurrent.futures, with Python's names and CPython's messages.
 
+import type { WorkerExit } from "./runtime/backend.ts";
+
 /**
  * Base class of the errors that futures themselves raise: Python's `concurrent.futures.Error`, renamed so that
  * it does not shadow the global `Error`.
@@ -138,3 +140,66 @@ export const BROKEN_FUTURE_MESSAGE =
 export const BROKEN_SUBMIT_MESSAGE = "A child process terminated abruptly, the process pool is not usable anymore";
 /** CPython's message for `submit` after shutdown. */
 export const SHUTDOWN_SUBMIT_MESSAGE = "cannot schedule new futures after shutdown";
+
+/**
+ * Why a worker died: the `cause` of the {@linkcode BrokenProcessPool} that a crash or an exit produces.
+ *
+ * @example
+ * ```ts
+ * import { WorkerExitError } from "@procpool/procpool";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new WorkerExitError("node-process", 1234, { code: 3, signal: null });
+ * assert.equal(error.message, "worker 1234 (node-process) exited with code 3");
+ * ```
+ */
+export class WorkerExitError extends Error {
+  static {
+    this.prototype.name = "WorkerExitError";
+  }
+  /** The pid or thread id. */
+  readonly workerId: number;
+  /** The exit code, or `null` when a signal ended it. */
+  readonly code: number | null;
+  /** The signal, or `null`. */
+  readonly signal: string | null;
+
+  constructor(backend: string, workerId: number, exit: WorkerExit) {
+    const how = exit.signal !== null
+      ? `was killed by ${exit.signal}`
+      : exit.code === null
+      ? "died"
+      : `exited with code ${exit.code}`;
+    super(`worker ${workerId} (${backend}) ${how}`, exit.error === undefined ? undefined : { cause: exit.error });
+    this.workerId = workerId;
+    this.code = exit.code;
+    this.signal = exit.signal;
+  }
+}
+
+/**
+ * Why a pool broke when a worker sent something the pool cannot read: the `cause` of its
+ * {@linkcode BrokenProcessPool}. Names the worker, and its `cause` is the problem with the frame. Task code that
+ * posts its own messages (`parentPort.postMessage`, `process.send`) never causes it: those are not the pool's.
+ *
+ * @example
+ * ```ts
+ * import { WorkerProtocolError } from "@procpool/procpool";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new WorkerProtocolError("node-process", 1234, new TypeError("not a tagged array: 5"));
+ * assert.equal(error.message, "worker 1234 (node-process) sent a frame the pool cannot read: not a tagged array: 5");
+ * ```
+ */
+export class WorkerProtocolError extends Error {
+  static {
+    this.prototype.name = "WorkerProtocolError";
+  }
+  /** The pid or thread id. */
+  readonly workerId: number;
+
+  constructor(backend: string, workerId: number, problem: Error) {
+    super(`worker ${workerId} (${backend}) sent a frame the pool cannot read: ${problem.message}`, { cause: problem });
+    this.workerId = workerId;
+  }
+}

@@ -1,6 +1,14 @@
 // ProcessPoolExecutor: the pending queue, dispatch to workers, and the open / shutting-down / broken states.
 
-import { checkTimeout, now } from "./_clock.ts";
+import {
+  checkIterable,
+  checkMapOptions,
+  checkModule,
+  checkPositiveInteger,
+  checkTaskFunction,
+  describeValue,
+} from "./_checks.ts";
+import { now } from "./_clock.ts";
 import { deferred } from "./_deferred.ts";
 import { KeepAlive } from "./_keep_alive.ts";
 import { Queue } from "./_queue.ts";
@@ -15,6 +23,8 @@ import {
   RuntimeError,
   SHUTDOWN_SUBMIT_MESSAGE,
   TimeoutError,
+  WorkerExitError,
+  WorkerProtocolError,
 } from "./errors.ts";
 import { Future } from "./future.ts";
 import { PoolWorker, type WorkItem } from "./pool_worker.ts";
@@ -87,69 +97,6 @@ export interface ShutdownOptions {
   readonly wait?: boolean;
   /** Cancel every future that has not started yet. @default {false} */
   readonly cancelFutures?: boolean;
-}
-
-/**
- * Why a worker died: the `cause` of the {@linkcode BrokenProcessPool} that a crash or an exit produces.
- *
- * @example
- * ```ts
- * import { WorkerExitError } from "@procpool/procpool";
- * import assert from "node:assert/strict";
- *
- * const error = new WorkerExitError("node-process", 1234, { code: 3, signal: null });
- * assert.equal(error.message, "worker 1234 (node-process) exited with code 3");
- * ```
- */
-export class WorkerExitError extends Error {
-  static {
-    this.prototype.name = "WorkerExitError";
-  }
-  /** The pid or thread id. */
-  readonly workerId: number;
-  /** The exit code, or `null` when a signal ended it. */
-  readonly code: number | null;
-  /** The signal, or `null`. */
-  readonly signal: string | null;
-
-  constructor(backend: string, workerId: number, exit: WorkerExit) {
-    const how = exit.signal !== null
-      ? `was killed by ${exit.signal}`
-      : exit.code === null
-      ? "died"
-      : `exited with code ${exit.code}`;
-    super(`worker ${workerId} (${backend}) ${how}`, exit.error === undefined ? undefined : { cause: exit.error });
-    this.workerId = workerId;
-    this.code = exit.code;
-    this.signal = exit.signal;
-  }
-}
-
-/**
- * Why a pool broke when a worker sent something the pool cannot read: the `cause` of its
- * {@linkcode BrokenProcessPool}. Names the worker, and its `cause` is the problem with the frame. Task code that
- * posts its own messages (`parentPort.postMessage`, `process.send`) never causes it: those are not the pool's.
- *
- * @example
- * ```ts
- * import { WorkerProtocolError } from "@procpool/procpool";
- * import assert from "node:assert/strict";
- *
- * const error = new WorkerProtocolError("node-process", 1234, new TypeError("not a tagged array: 5"));
- * assert.equal(error.message, "worker 1234 (node-process) sent a frame the pool cannot read: not a tagged array: 5");
- * ```
- */
-export class WorkerProtocolError extends Error {
-  static {
-    this.prototype.name = "WorkerProtocolError";
-  }
-  /** The pid or thread id. */
-  readonly workerId: number;
-
-  constructor(backend: string, workerId: number, problem: Error) {
-    super(`worker ${workerId} (${backend}) sent a frame the pool cannot read: ${problem.message}`, { cause: problem });
-    this.workerId = workerId;
-  }
 }
 
 type PoolState = "open" | "shutting-down" | "closed" | "broken";
@@ -759,63 +706,6 @@ function isStillPending(item: WorkItem): boolean {
   if (future.state === "PENDING" || (item.reserved && future.state === "RUNNING")) return true;
   if (future.state === "CANCELLED") future.setRunningOrNotifyCancel();
   return false;
-}
-
-function checkModule(module: unknown): string {
-  if (module instanceof URL) return module.href;
-  if (typeof module === "string") {
-    try {
-      return new URL(module).href;
-    } catch {
-      throw new TypeError(
-        `Cannot create the pool: module must be an absolute URL such as new URL("./tasks.ts", import.meta.url), got ${
-          JSON.stringify(module)
-        }`,
-      );
-    }
-  }
-  throw new TypeError(`Cannot create the pool: module must be a URL or a URL string, got ${typeof module}`);
-}
-
-function checkPositiveInteger(value: unknown, what: string, nonPositive: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "number") throw new TypeError(`${what} must be an integer, got ${typeof value}`);
-  if (value <= 0) throw new RangeError(nonPositive);
-  if (!Number.isSafeInteger(value)) throw new RangeError(`${what} must be a positive integer, got ${value}`);
-  return value;
-}
-
-function checkMapOptions(options: MapOptions | undefined): { chunksize: number; timeout: number | undefined } {
-  if (options !== undefined && (options === null || typeof options !== "object")) {
-    throw new TypeError(`Cannot map: options must be an object, got ${describeValue(options)}`);
-  }
-  const chunksize = options?.chunksize ?? 1;
-  if (typeof chunksize !== "number") throw new TypeError(`chunksize must be an integer, got ${typeof chunksize}`);
-  if (!Number.isSafeInteger(chunksize) || chunksize < 1) throw new RangeError("chunksize must be >= 1.");
-  return { chunksize, timeout: checkTimeout(options?.timeout, "timeout", "map") };
-}
-
-function checkIterable(value: unknown, requirement: string): void {
-  if (
-    value === null || value === undefined ||
-    typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== "function"
-  ) {
-    throw new TypeError(`${requirement}, got ${describeValue(value)}`);
-  }
-}
-
-// What a bad argument was, for an error message, without calling anything on it (it may be a null-prototype object
-// or have a throwing toString).
-function describeValue(value: unknown): string {
-  if (value === null) return "null";
-  if (typeof value !== "object") return typeof value;
-  return Object.prototype.toString.call(value).slice(8, -1);
-}
-
-function checkTaskFunction(fn: unknown): void {
-  if (typeof fn !== "function" && typeof fn !== "string") {
-    throw new TypeError(`Cannot submit: fn must be an exported function or its name, got ${typeof fn}`);
-  }
 }
 
 function nameOf(fn: WorkItem["fn"]): string {
