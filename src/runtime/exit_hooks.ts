@@ -12,13 +12,15 @@ type Exit = (code?: number) => never;
  * (64 KiB) can still be cut off by the exit that follows it.
  */
 export function hookExits(beforeExit: () => void): void {
-  const wrap = (exit: Exit): Exit => (code?: number) => {
+  // The arguments go on as they came: Node's process.exit() tells exit() from exit(undefined), which clears an
+  // exit code set before (a thread's uncaught error sets 1, then calls exit()).
+  const wrap = (exit: Exit): Exit => (...args: [code?: number]) => {
     try {
       beforeExit();
     } catch {
       // The channel is gone (the parent died): exit all the same.
     }
-    return exit(code);
+    return exit(...args);
   };
   const nodeProcess = (globalThis as { process?: { exit: Exit } }).process;
   if (nodeProcess !== undefined) nodeProcess.exit = wrap(nodeProcess.exit.bind(nodeProcess));
