@@ -534,7 +534,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     for (const worker of this.#workers) {
       const given = shares.get(worker)?.length ?? 0;
       if (worker.room() - given <= 0) continue;
-      const load = worker.inflight.size + given;
+      const load = worker.load + given;
       if (load === 0) return worker;
       if (load < bestLoad) {
         best = worker;
@@ -590,7 +590,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
         } catch (reason) {
           error = new WorkerProtocolError(this.#backend!.name, worker.handle.id, reason as Error);
         }
-        worker.fatal = { error };
+        worker.markFatal(error);
         this.#markBroken(error);
         return;
       }
@@ -666,8 +666,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     for (const share of this.#shares.values()) items.push(...share);
     this.#shares.clear();
     for (const worker of this.#workers) {
-      for (const item of worker.inflight.values()) items.push(item);
-      worker.inflight.clear();
+      items.push(...worker.takeAll());
       // A worker that reported a failing import or initializer exits by itself once its output is out: killing it
       // could cut that output short (a thread's is lost when it is terminated).
       if (worker.fatal === undefined) worker.kill();
@@ -683,7 +682,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   // while there is work, or workers to see out after shutdown (R7.7: an idle, open pool never holds it).
   #settle(): void {
     let busy = this.#pending.size > 0;
-    for (const worker of this.#workers) if (worker.inflight.size > 0) busy = true;
+    for (const worker of this.#workers) if (worker.load > 0) busy = true;
     const holdLoop = busy || (this.#state !== "open" && this.#workers.size > 0);
     if (holdLoop) this.#keepAlive.hold();
     else this.#keepAlive.release();

@@ -37,10 +37,9 @@ const QUEUE_MS = 4;
 export class PoolWorker {
   /** The backend's handle. */
   readonly handle: WorkerHandle;
-  /** The tasks handed to it whose outcome has not come back, by id. */
-  readonly inflight: Map<number, WorkItem> = new Map();
-  /** What the worker reported when its import or initializer failed, once it did. */
-  fatal: { readonly error: unknown } | undefined;
+  // The tasks handed to it whose outcome has not come back, by id.
+  readonly #inflight = new Map<number, WorkItem>();
+  #fatal: { readonly error: unknown } | undefined;
   #state: PoolWorkerState = "starting";
   readonly #maxTasks: number | undefined;
   #assigned = 0;
@@ -57,10 +56,32 @@ export class PoolWorker {
     return this.#state;
   }
 
+  /** How many tasks it holds whose outcome has not come back. */
+  get load(): number {
+    return this.#inflight.size;
+  }
+
+  /** What the worker reported when its import or initializer failed, once it did. */
+  get fatal(): { readonly error: unknown } | undefined {
+    return this.#fatal;
+  }
+
+  /** The worker reported that its task module's import or its initializer failed with `error`; it exits next. */
+  markFatal(error: unknown): void {
+    this.#fatal ??= { error };
+  }
+
+  /** Takes every task it holds out of flight (the pool broke), first submitted first. */
+  takeAll(): WorkItem[] {
+    const items = [...this.#inflight.values()];
+    this.#inflight.clear();
+    return items;
+  }
+
   /** How many more tasks it may be given now: 0 unless it is starting or ready. */
   room(): number {
     if (this.#state !== "starting" && this.#state !== "ready") return 0;
-    const left = this.#window - this.inflight.size;
+    const left = this.#window - this.#inflight.size;
     return this.#maxTasks === undefined ? left : Math.min(left, this.#maxTasks - this.#assigned);
   }
 
@@ -79,7 +100,7 @@ export class PoolWorker {
     this.handle.send(runMessage(items));
     for (const item of items) {
       if (!item.reserved) item.future.setRunningOrNotifyCancel();
-      this.inflight.set(item.id, item);
+      this.#inflight.set(item.id, item);
     }
     this.#assigned += items.length;
     if (this.#assigned === this.#maxTasks) this.#state = "retiring";
@@ -87,8 +108,8 @@ export class PoolWorker {
 
   /** Takes the item with `id` out of flight, if this worker holds it. */
   take(id: number): WorkItem | undefined {
-    const item = this.inflight.get(id);
-    if (item !== undefined) this.inflight.delete(id);
+    const item = this.#inflight.get(id);
+    if (item !== undefined) this.#inflight.delete(id);
     return item;
   }
 
@@ -106,7 +127,7 @@ export class PoolWorker {
 
   /** A worker left with nothing to do starts its next burst from a small window again. */
   restIfIdle(): void {
-    if (this.inflight.size === 0) this.#window = INITIAL_WINDOW;
+    if (this.#inflight.size === 0) this.#window = INITIAL_WINDOW;
   }
 
   /** Asks a `starting` or `ready` worker to exit once its tasks are done: → `stopping`. Else does nothing. */
@@ -125,7 +146,7 @@ export class PoolWorker {
 
   /** It has exited: → `exited`. Returns whether the pool expected it (told to stop, or retired with no work). */
   exited(): boolean {
-    const expected = this.#state === "stopping" || (this.#state === "retiring" && this.inflight.size === 0);
+    const expected = this.#state === "stopping" || (this.#state === "retiring" && this.#inflight.size === 0);
     this.#state = "exited";
     return expected;
   }
