@@ -138,7 +138,8 @@ export function serve(port: ParentPort): () => void {
     }
   };
   // Records a task's outcome; returns false when the worker has used up its task budget and exited.
-  const record = (id: number, outcome: Outcome, isChunk: boolean): boolean => {
+  // `t` is now(), which the caller has just read.
+  const record = (id: number, outcome: Outcome, isChunk: boolean, t: number): boolean => {
     ids.push(id);
     statuses.push(outcome[0]);
     values.push(outcome[1]);
@@ -149,7 +150,7 @@ export function serve(port: ParentPort): () => void {
       exit(0);
       return false;
     }
-    if (now() - batchStart > FLUSH_AFTER_MS) flush();
+    if (t - batchStart > FLUSH_AFTER_MS) flush();
     return true;
   };
 
@@ -162,12 +163,16 @@ export function serve(port: ParentPort): () => void {
   // Runs queued tasks in order, synchronously while they return plain values; a task that returns a promise
   // sends what is done so far, and the queue carries on once it settles.
   const drain = (): void => {
+    // One clock reading per task: a task's end is the next one's start.
+    let t = now();
     while (batches.length > 0) {
       const batch = batches[0];
       let id: number, fn: number, args: Encoded, mode: Mode;
       if (batch[0] === RUN_ONE) {
         batches.shift();
-        [, id, fn, mode] = batch;
+        id = batch[1];
+        fn = batch[2];
+        mode = batch[3];
         args = batch.slice(4);
       } else {
         const [, batchIds, fns, argLists, modes] = batch;
@@ -181,20 +186,25 @@ export function serve(port: ParentPort): () => void {
         args = argLists[i];
         mode = typeof modes === "number" ? modes : modes[i];
       }
-      if (ids.length > 0 && !(lastMs[fn] < QUICK_MS)) flush();
-      const started = now();
+      if (ids.length > 0 && !(lastMs[fn] < QUICK_MS)) {
+        flush();
+        t = now();
+      }
+      const started = t;
       const outcome = run(find, fn, args, mode);
       const isChunk = mode !== CALL;
       if (outcome instanceof Promise) {
         flush();
         void outcome.then((settled) => {
-          lastMs[fn] = now() - started;
-          if (record(id, settled, isChunk)) drain();
+          const end = now();
+          lastMs[fn] = end - started;
+          if (record(id, settled, isChunk, end)) drain();
         });
         return;
       }
-      lastMs[fn] = now() - started;
-      if (!record(id, outcome, isChunk)) return;
+      t = now();
+      lastMs[fn] = t - started;
+      if (!record(id, outcome, isChunk, t)) return;
     }
     flush();
     pumping = false;
