@@ -488,10 +488,9 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     // procpool's queued tasks stay cancellable.
     const next = this.#pending.peek();
     if (reserve && this.#reserved === undefined && next !== undefined && this.#state !== "broken") {
-      const item = next;
-      item.reserved = true;
-      item.future.setRunningOrNotifyCancel();
-      this.#reserved = item;
+      next.reserved = true;
+      next.future.setRunningOrNotifyCancel();
+      this.#reserved = next;
     }
     for (const [worker, items] of shares) this.#assign(worker, items);
     shares.clear();
