@@ -100,3 +100,18 @@ export function memoryBackend(
     },
   };
 }
+
+/** Resolves with `promise`'s value, or rejects when it has not settled within `ms` (a hang becomes a failure). */
+export async function within<T>(promise: Promise<T>, ms = 2000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`not settled within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -7,6 +7,7 @@ import { Future } from "./future.ts";
 import { ResultIterator } from "./map.ts";
 import type { ChunkOutcome } from "./protocol.ts";
 import { CancelledError, TimeoutError } from "./errors.ts";
+import { within } from "./_test_utils.ts";
 
 // A future as the pool has it once a worker took it: running, so not cancellable.
 function running(): Future<unknown> {
@@ -41,21 +42,6 @@ function parallelNext(it: ResultIterator<unknown>, n: number): { outcomes: Promi
     );
   }
   return { outcomes: Promise.all(calls), order };
-}
-
-// Resolves with `promise`'s value, or rejects when it has not settled within `ms` (a hang becomes a failure).
-async function within<T>(promise: Promise<T>, ms = 2000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`not settled within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function tick(): Promise<void> {

@@ -12,6 +12,7 @@ import {
   TimeoutError,
   wait,
 } from "../mod.ts";
+import { within } from "./_test_utils.ts";
 
 class OSError extends Error {
   static {
@@ -59,21 +60,6 @@ function sleep(ms: number): Promise<void> {
 
 function elapsedSince(start: number): number {
   return performance.now() - start;
-}
-
-// Resolves with `promise`'s value, or rejects when it has not settled within `ms` (a hang becomes a failure).
-async function within<T>(promise: Promise<T>, ms = 2000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`not settled within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function sameMembers(actual: Iterable<unknown>, expected: unknown[]): void {
