@@ -420,6 +420,11 @@ function poolOptions(valid: Record<string, unknown>, target: typeof JUNK_TARGETS
       };
       delete options.maxWorkers;
       break;
+    case "backend":
+      // A valid kind (undefined is "auto") would start real workers: on Deno, with restricted denoPermissions, a
+      // Web Worker that Deno refuses by ending the whole test process. Those stay on the in-memory backend.
+      if (value !== undefined && value !== "auto" && value !== "worker" && value !== "process") options.backend = value;
+      break;
     default:
       options[target] = value;
   }
