@@ -168,7 +168,6 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   #brokenCause: unknown;
   readonly #closed = deferred<void>();
   #dispatchQueued = false;
-  #reserved: WorkItem | undefined; // the task RUNNING in the parent's call queue, at the front of #pending
   readonly #shares = new Map<PoolWorker, WorkItem[]>(); // #dispatch's work: each worker's share, then sent
   readonly #dispatchSoon = () => this.#dispatch();
   readonly #keepAlive = new KeepAlive();
@@ -468,7 +467,6 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       const item = this.#pending.peek()!;
       if (!isStillPending(item) || !this.#resolveFunction(item)) {
         this.#pending.shift();
-        if (item.reserved) this.#reserved = undefined;
         continue;
       }
       const worker = this.#pickWorker(shares);
@@ -477,7 +475,6 @@ export class ProcessPoolExecutor implements AsyncDisposable {
         break;
       }
       this.#pending.shift();
-      if (item.reserved) this.#reserved = undefined;
       const share = shares.get(worker);
       if (share === undefined) shares.set(worker, [item]);
       else share.push(item);
@@ -486,11 +483,11 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     // them, each for whichever worker is free first. One such call is held here, in the parent, rather than
     // queued in one worker behind a task that may run long; CPython holds up to max_workers + 1, so more of
     // procpool's queued tasks stay cancellable.
+    // It is always the front of #pending, so the front tells whether one is held already.
     const next = this.#pending.peek();
-    if (reserve && this.#reserved === undefined && next !== undefined && this.#state !== "broken") {
+    if (reserve && next !== undefined && !next.reserved && this.#state !== "broken") {
       next.reserved = true;
       next.future.setRunningOrNotifyCancel();
-      this.#reserved = next;
     }
     for (const [worker, items] of shares) this.#assign(worker, items);
     shares.clear();
