@@ -170,6 +170,9 @@ for (const backend of backends) {
 
     it("R6.1 FIRST_EXCEPTION resolves when a pool task fails (test_first_exception)", LONG, async () => {
       await withPool(backend, 3, async (fx) => {
+        // All three workers running first: a worker that starts 300 ms later than another (a loaded machine)
+        // would otherwise still owe f1's result when f2 fails.
+        await Promise.all([1, 2, 3].map((i) => fx.pool.submit(tasks.nap, 50, `warm ${i}`).result()));
         const f1 = fx.pool.submit(tasks.mul, 2, 21);
         const f2 = fx.pool.submit(tasks.failAfter, 300, "boom");
         const f3 = fx.blocked();
