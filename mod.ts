@@ -47,6 +47,7 @@ export {
   WorkerExitError,
   WorkerProtocolError,
 } from "./src/errors.ts";
+export { transfer } from "./src/transfer.ts";
 export { setLogger } from "./src/logger.ts";
 export type { Logger } from "./src/logger.ts";
 export type {
@@ -60,3 +61,4 @@ export type {
   WorkerHandle,
 } from "./src/runtime/backend.ts";
 export type { BackendKind } from "./src/runtime/detect.ts";
+export type { Buffers } from "./src/protocol.ts";

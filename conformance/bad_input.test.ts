@@ -175,6 +175,12 @@ for (const backend of backends) {
           throwsTyped(() => pool.starmap(tasks.double, bad as unknown as [number][]), TypeError);
         }
         throwsTyped(() => pool.starmap(tasks.double, [1, 2] as unknown as [number][]), TypeError);
+        // Python's map(fn, xs, ys): a second iterable is not taken for options and silently ignored.
+        for (const second of [[1, 2], new Set([1])]) {
+          const options = second as unknown as { chunksize: number };
+          throwsTyped(() => pool.map(tasks.double, [1, 2], options), TypeError, /takes one iterable.*starmap\(\)/);
+          throwsTyped(() => pool.starmap(tasks.double, [[1]], options), TypeError, /takes one iterable/);
+        }
         await losesNothing(pool);
       } finally {
         await pool.shutdown();

@@ -34,6 +34,14 @@ export function checkMapOptions(options: MapOptions | undefined): { chunksize: n
   if (options !== undefined && (options === null || typeof options !== "object")) {
     throw new TypeError(`Cannot map: options must be an object, got ${describeValue(options)}`);
   }
+  // Python's map(fn, xs, ys) zips several iterables; here a second one would pass for options and be ignored.
+  if (options !== undefined && typeof (options as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function") {
+    throw new TypeError(
+      `Cannot map: options must be an object, got an iterable (${
+        describeValue(options)
+      }); map() takes one iterable: for several arguments per call, starmap() takes an iterable of argument lists`,
+    );
+  }
   const chunksize = options?.chunksize ?? 1;
   if (typeof chunksize !== "number") throw new TypeError(`chunksize must be an integer, got ${typeof chunksize}`);
   if (!Number.isSafeInteger(chunksize) || chunksize < 1) throw new RangeError("chunksize must be >= 1.");

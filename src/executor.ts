@@ -30,6 +30,7 @@ import { Future } from "./future.ts";
 import { PoolWorker, type WorkItem } from "./pool_worker.ts";
 import { type MapIterator, type MapOptions, ResultIterator } from "./map.ts";
 import {
+  Buffers,
   CALL,
   type ChunkOutcome,
   decode,
@@ -53,7 +54,7 @@ import {
 import { checkFromWorker, type FrameError } from "./framing.ts";
 import type { Backend, DenoPermissions, WorkerExit, WorkerHandle } from "./runtime/backend.ts";
 import { checkDenoPermissions } from "./runtime/deno_permissions.ts";
-import { type BackendKind, checkBackendKind, loadBackend } from "./runtime/detect.ts";
+import { type BackendKind, carriesBuffers, checkBackendKind, loadBackend } from "./runtime/detect.ts";
 
 /** Any function a task module exports. */
 // deno-lint-ignore no-explicit-any
@@ -149,6 +150,9 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   readonly #maxWorkersOption: number | undefined;
   readonly #initializer: TaskFunction | string | undefined;
   readonly #initArgs: Encoded;
+  // What the hello holds as buffers (copied to every worker, never moved).
+  readonly #initBuffers: Buffers | undefined;
+  readonly #carriesBuffers: boolean;
   readonly #maxTasks: number | undefined;
   readonly #backendOption: BackendKind | Backend;
   readonly #denoPermissions: DenoPermissions;
@@ -202,11 +206,6 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     this.#initializer = initializer;
     const initArgs = options.initArgs ?? [];
     if (!Array.isArray(initArgs)) throw new TypeError("Cannot create the pool: initArgs must be an array");
-    try {
-      this.#initArgs = encode(initArgs);
-    } catch (error) {
-      throw new TypeError(`Cannot create the pool: initArgs cannot be sent to workers: ${messageOf(error)}`);
-    }
     const backend = options.backend ?? "auto";
     if (typeof backend !== "object" || backend === null) checkBackendKind(backend);
     else if (typeof backend.spawn !== "function") throw new TypeError("Cannot create the pool: backend has no spawn()");
@@ -227,6 +226,14 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       }
     }
     this.#backendOption = backend;
+    // Where workers are threads, binary data travels as itself, and transfer() moves it; else as base64 text.
+    this.#carriesBuffers = typeof backend === "object" ? backend.carriesBuffers === true : carriesBuffers(backend);
+    this.#initBuffers = this.#carriesBuffers ? new Buffers(false) : undefined;
+    try {
+      this.#initArgs = encode(initArgs, this.#initBuffers);
+    } catch (error) {
+      throw new TypeError(`Cannot create the pool: initArgs cannot be sent to workers: ${messageOf(error)}`);
+    }
     checkDenoPermissions(options.denoPermissions);
     this.#denoPermissions = options.denoPermissions ?? "inherit";
     void this.#load();
@@ -362,13 +369,23 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   #submitTask(fn: TaskFunction | string, args: unknown[], mode: Mode): Future<unknown> {
     const future = new Future<unknown>();
     let encoded: Encoded;
+    const buffers = this.#carriesBuffers ? new Buffers(true) : undefined;
     try {
-      encoded = encodeOwned(args);
+      encoded = encodeOwned(args, buffers);
     } catch (error) {
       future.setException(new TypeError(`Cannot send the arguments of ${nameOf(fn)}: ${messageOf(error)}`));
       return future;
     }
-    const item: WorkItem = { id: nextTaskId++, future, fn, fnIndex: undefined, args: encoded, mode, reserved: false };
+    const item: WorkItem = {
+      id: nextTaskId++,
+      future,
+      fn,
+      fnIndex: undefined,
+      args: encoded,
+      buffers: buffers?.found ? buffers : undefined,
+      mode,
+      reserved: false,
+    };
     if (this.#exports !== undefined && !this.#resolveFunction(item)) return future;
     if (this.#loadError !== undefined) {
       future.setException(this.#loadError.error);
@@ -554,7 +571,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     this.#workers.add(worker);
     handle.onMessage((message) => this.#onMessage(worker, message));
     handle.onExit((exit) => this.#onExit(worker, exit));
-    handle.send([HELLO, this.#hello!]);
+    handle.send([HELLO, this.#hello!], this.#initBuffers);
     return worker;
   }
 

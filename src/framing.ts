@@ -48,9 +48,12 @@ const MARK = "\u0000procpool";
 /** What {@linkcode unpackFrame} returns for a message that task code sent, not the pool. */
 export const FOREIGN: unique symbol = Symbol("foreign message");
 
-/** Turns a frame into what the transport sends. */
-export function packFrame(frame: ToWorker | FromWorker, format: FrameFormat): unknown {
-  if (format.text) return format.shared ? MARK + JSON.stringify(frame) : JSON.stringify(frame);
+/**
+ * Turns a frame into what the transport sends. A frame that holds buffers as themselves (`withBuffers`, only on a
+ * private channel) goes as a value whatever the format: JSON text has no room for them.
+ */
+export function packFrame(frame: ToWorker | FromWorker, format: FrameFormat, withBuffers = false): unknown {
+  if (format.text && !withBuffers) return format.shared ? MARK + JSON.stringify(frame) : JSON.stringify(frame);
   return format.shared ? [MARK, frame] : frame;
 }
 
@@ -60,7 +63,8 @@ export function packFrame(frame: ToWorker | FromWorker, format: FrameFormat): un
  */
 export function unpackFrame(data: unknown, format: FrameFormat): unknown {
   if (format.text) {
-    if (typeof data !== "string") return format.shared ? FOREIGN : new FrameError("not a text frame", data);
+    // On a private channel, a frame that is not text is one that holds buffers.
+    if (typeof data !== "string") return format.shared ? FOREIGN : data;
     if (format.shared && !data.startsWith(MARK)) return FOREIGN;
     try {
       return JSON.parse(format.shared ? data.slice(MARK.length) : data);

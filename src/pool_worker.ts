@@ -1,7 +1,17 @@
 // One worker as the pool sees it: its state machine, the tasks it holds, and how many more it may be given.
 
 import type { Future } from "./future.ts";
-import { type Encoded, type Mode, type OneTask, RUN, RUN_ONE, STOP, type TaskBatch } from "./protocol.ts";
+import {
+  type Buffers,
+  type Encoded,
+  joinBuffers,
+  type Mode,
+  type OneTask,
+  RUN,
+  RUN_ONE,
+  STOP,
+  type TaskBatch,
+} from "./protocol.ts";
 import type { WorkerHandle } from "./runtime/backend.ts";
 
 /** A task on its way through the pool: submitted, pending, then held by one worker until its outcome is in. */
@@ -13,6 +23,8 @@ export interface WorkItem {
   readonly fn: Function | string;
   fnIndex: number | undefined;
   readonly args: Encoded;
+  /** The buffers `args` holds as themselves, if any (only for a backend that carries them). */
+  readonly buffers: Buffers | undefined;
   readonly mode: Mode;
   /** Made RUNNING while still in the parent, as the one call CPython queues beyond its workers. */
   reserved: boolean;
@@ -97,7 +109,8 @@ export class PoolWorker {
    */
   assign(items: readonly WorkItem[]): void {
     if (this.room() < items.length) throw new RangeError(`a ${this.#state} worker cannot take ${items.length} tasks`);
-    this.handle.send(runMessage(items));
+    const buffers = items.length === 1 ? items[0].buffers : joinBuffers(items.map((item) => item.buffers));
+    this.handle.send(runMessage(items), buffers);
     for (const item of items) {
       if (!item.reserved) item.future.setRunningOrNotifyCancel();
       this.#inflight.set(item.id, item);

@@ -2,6 +2,7 @@
 
 import { now } from "./_clock.ts";
 import {
+  Buffers,
   CALL,
   decode,
   encode,
@@ -10,6 +11,7 @@ import {
   FATAL,
   HELLO,
   type Hello,
+  joinBuffers,
   MAP_CHUNK,
   type Mode,
   type OneTask,
@@ -30,7 +32,8 @@ import type { ParentPort } from "./runtime/backend.ts";
 type Exports = Record<string, unknown>;
 type TaskFn = (...args: unknown[]) => unknown;
 type State = "waiting-for-hello" | "starting" | "ready" | "stopping" | "exited";
-type Outcome = [Status, Encoded];
+// A task's outcome, and the buffers its value holds as themselves (only on a transport that carries them).
+type Outcome = [Status, Encoded, Buffers?];
 
 // Results of quick tasks are sent together; once a batch has run this long, what is done so far is sent.
 const FLUSH_AFTER_MS = 2;
@@ -53,6 +56,7 @@ export function serve(port: ParentPort): () => void {
   let position = 0; // the next task of batches[0]
   let pumping = false;
   let completed = 0;
+  const carries = port.carriesBuffers === true;
 
   const exit = (code: number) => {
     state = "exited";
@@ -97,6 +101,7 @@ export function serve(port: ParentPort): () => void {
   let statuses: Status[] = [];
   let values: Encoded[] = [];
   let chunked: boolean[] = [];
+  let carried: (Buffers | undefined)[] = [];
   let batchStart = 0;
   // How long each function's last call took on this worker, by its index: outcomes wait for the next task only
   // when its function was quick last time, so that no result waits behind a task that may run long. (The last
@@ -108,30 +113,39 @@ export function serve(port: ParentPort): () => void {
     const t = now();
     const busyMs = t - batchStart;
     if (n === 1) {
-      sendOne(ids[0], statuses[0], values[0], chunked[0], busyMs);
+      sendOne(ids[0], statuses[0], values[0], chunked[0], carried[0], busyMs);
       // The columns were not sent: empty them for the next outcomes.
       ids.length = 0;
       statuses.length = 0;
       values.length = 0;
       chunked.length = 0;
+      carried.length = 0;
     } else {
       try {
-        port.send([RESULTS, ids, statuses, values, busyMs]);
+        port.send([RESULTS, ids, statuses, values, busyMs], joinBuffers(carried));
       } catch {
         // Too big to send together: one by one, so that only the outcome that cannot be sent fails.
-        for (let i = 0; i < n; i++) sendOne(ids[i], statuses[i], values[i], chunked[i], busyMs / n);
+        for (let i = 0; i < n; i++) sendOne(ids[i], statuses[i], values[i], chunked[i], carried[i], busyMs / n);
       }
       ids = [];
       statuses = [];
       values = [];
       chunked = [];
+      carried = [];
     }
     batchStart = t;
   };
   // Sends one outcome; one that cannot be sent (too large for the transport) fails its task instead (R2.6).
-  const sendOne = (id: number, status: Status, value: Encoded, isChunk: boolean, busyMs: number) => {
+  const sendOne = (
+    id: number,
+    status: Status,
+    value: Encoded,
+    isChunk: boolean,
+    buffers: Buffers | undefined,
+    busyMs: number,
+  ) => {
     try {
-      port.send([RESULT_ONE, id, status, value, busyMs]);
+      port.send([RESULT_ONE, id, status, value, busyMs], buffers);
     } catch (reason) {
       const error = encodeSafely(new TypeError(`Cannot send the task's result back: ${messageOf(reason)}`));
       port.send([RESULT_ONE, id, RAISED, isChunk ? [[], error] : error, busyMs]);
@@ -144,6 +158,7 @@ export function serve(port: ParentPort): () => void {
     statuses.push(outcome[0]);
     values.push(outcome[1]);
     chunked.push(isChunk);
+    carried.push(outcome[2]);
     completed++;
     if (hello.maxTasks !== undefined && completed >= hello.maxTasks) {
       flush();
@@ -191,7 +206,7 @@ export function serve(port: ParentPort): () => void {
         t = now();
       }
       const started = t;
-      const outcome = run(find, fn, args, mode);
+      const outcome = run(find, fn, args, mode, carries);
       const isChunk = mode !== CALL;
       if (outcome instanceof Promise) {
         flush();
@@ -244,7 +259,13 @@ export function serve(port: ParentPort): () => void {
 }
 
 // Runs one task; returns its outcome synchronously when the function did not return a promise.
-function run(find: (index: number) => TaskFn, index: number, args: Encoded, mode: Mode): Outcome | Promise<Outcome> {
+function run(
+  find: (index: number) => TaskFn,
+  index: number,
+  args: Encoded,
+  mode: Mode,
+  carries: boolean,
+): Outcome | Promise<Outcome> {
   let fn: TaskFn;
   let decoded: unknown[];
   try {
@@ -253,19 +274,19 @@ function run(find: (index: number) => TaskFn, index: number, args: Encoded, mode
   } catch (error) {
     return mode === CALL ? [RAISED, encodeSafely(error)] : [RAISED, [[], encodeSafely(error)]];
   }
-  if (mode !== CALL) return runChunk(fn, decoded, mode === MAP_CHUNK);
+  if (mode !== CALL) return runChunk(fn, decoded, mode === MAP_CHUNK, carries);
   let value: unknown;
   try {
     value = fn(...decoded);
   } catch (error) {
     return [RAISED, encodeSafely(error)];
   }
-  if (!isThenable(value)) return encodeResult(value);
-  return Promise.resolve(value).then(encodeResult, (error) => [RAISED, encodeSafely(error)]);
+  if (!isThenable(value)) return encodeResult(value, carries);
+  return Promise.resolve(value).then((v) => encodeResult(v, carries), (error) => [RAISED, encodeSafely(error)]);
 }
 
 // Runs a chunk's items in order and stops at the first that raises, as CPython's _process_chunk does.
-async function runChunk(fn: TaskFn, items: unknown[], single: boolean): Promise<Outcome> {
+async function runChunk(fn: TaskFn, items: unknown[], single: boolean, carries: boolean): Promise<Outcome> {
   const results: unknown[] = [];
   let failure: { error: unknown } | undefined;
   for (const item of items) {
@@ -279,8 +300,9 @@ async function runChunk(fn: TaskFn, items: unknown[], single: boolean): Promise<
     }
   }
   let encoded: Encoded;
+  let buffers = carries ? new Buffers(true) : undefined;
   try {
-    encoded = encodeOwned(results);
+    encoded = encodeOwned(results, buffers);
   } catch {
     // Keep the results before the first that cannot be sent; that one fails, as if it had thrown.
     let sendable = 0;
@@ -292,15 +314,22 @@ async function runChunk(fn: TaskFn, items: unknown[], single: boolean): Promise<
         break;
       }
     }
-    encoded = encodeOwned(results.slice(0, sendable));
+    buffers = carries ? new Buffers(true) : undefined;
+    encoded = encodeOwned(results.slice(0, sendable), buffers);
   }
-  return failure === undefined ? [RETURNED, encoded] : [RAISED, [encoded, encodeSafely(failure.error)]];
+  if (!buffers?.found) buffers = undefined;
+  return failure === undefined
+    ? [RETURNED, encoded, buffers]
+    : [RAISED, [encoded, encodeSafely(failure.error)], buffers];
 }
 
 // A result that cannot be sent fails its task with the TypeError that says why (CPython: "cannot pickle …").
-function encodeResult(value: unknown): Outcome {
+function encodeResult(value: unknown, carries: boolean): Outcome {
   try {
-    return [RETURNED, encode(value)];
+    if (!carries) return [RETURNED, encode(value)];
+    const buffers = new Buffers(true);
+    const encoded = encode(value, buffers);
+    return buffers.found ? [RETURNED, encoded, buffers] : [RETURNED, encoded];
   } catch (error) {
     return [RAISED, encodeSafely(new TypeError(`Cannot send the task's result back: ${messageOf(error)}`))];
   }

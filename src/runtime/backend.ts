@@ -1,6 +1,6 @@
 // The one narrow interface between the runtime-free core and the code that runs workers on Deno, Bun and Node.
 
-import type { FromWorker, ToWorker } from "../protocol.ts";
+import type { Buffers, FromWorker, ToWorker } from "../protocol.ts";
 
 /**
  * Runs workers for the pool. Each runtime provides one per backend kind (`src/runtime/*.ts`); a test or a custom
@@ -11,6 +11,12 @@ export interface Backend {
   readonly name: string;
   /** The worker count used when `maxWorkers` is not given (the machine's available parallelism). */
   readonly defaultMaxWorkers: number;
+  /**
+   * Whether the transport clones messages (structured clone, as `postMessage` does), so that buffers may travel
+   * as themselves: then a message that holds some comes with its {@linkcode Buffers}. Left out, every message is
+   * JSON-compatible and binary data travels as base64 text.
+   */
+  readonly carriesBuffers?: boolean;
   /**
    * Starts a worker running the child side (`serve()` of `worker_main.ts`). Never throws for a worker that
    * fails later: that is reported through `onExit`. The worker must not keep the parent's event loop alive on
@@ -49,8 +55,11 @@ export interface BackendOptions {
 export interface WorkerHandle {
   /** The pid for a process, a counter for a thread. */
   readonly id: number;
-  /** Sends a message; a no-op once the worker has exited. */
-  send(message: ToWorker): void;
+  /**
+   * Sends a message; a no-op once the worker has exited. `buffers`, only on a backend that `carriesBuffers`,
+   * says that the message holds buffers as themselves and which of them to move rather than copy.
+   */
+  send(message: ToWorker, buffers?: Buffers): void;
   /**
    * Sets the one listener for the worker's messages: the pool's frames as the worker sent them (the pool checks
    * each one), never what task code posts on the worker's own channel.
@@ -74,8 +83,10 @@ export interface WorkerExit {
 
 /** The worker's view of its transport to the parent. */
 export interface ParentPort {
-  /** Sends a message to the parent. */
-  send(message: FromWorker): void;
+  /** Whether the transport clones messages, as {@linkcode Backend.carriesBuffers} says of the parent's side. */
+  readonly carriesBuffers?: boolean;
+  /** Sends a message to the parent, with the buffers it holds as {@linkcode WorkerHandle.send} takes them. */
+  send(message: FromWorker, buffers?: Buffers): void;
   /** Sets the one listener for the parent's messages (the worker checks each one). */
   onMessage(listener: (message: unknown) => void): void;
   /** Ends this worker with `code`, after every message sent so far has been delivered. */

@@ -7,7 +7,7 @@
 // process open until it is shut down).
 
 import { frameFormat, packFrame, unpackFrame } from "../framing.ts";
-import { EXITING, type FromWorker, type ToWorker } from "../protocol.ts";
+import { type Buffers, EXITING, type FromWorker, type ToWorker } from "../protocol.ts";
 import type { Backend, BackendOptions, ParentPort, WorkerExit, WorkerHandle } from "./backend.ts";
 import { workerPermissions } from "./deno_permissions.ts";
 import { extname } from "./detect.ts";
@@ -17,7 +17,7 @@ const ENTRY = new URL(`./deno_worker_entry${extname(import.meta.url)}`, import.m
 
 // The few Web Messaging APIs used here, declared locally so that tsc needs no DOM library.
 interface Port {
-  postMessage(message: unknown): void;
+  postMessage(message: unknown, transfer?: ArrayBuffer[]): void;
   onmessage: ((event: { data: unknown }) => void) | null;
   close(): void;
 }
@@ -58,6 +58,7 @@ export function createBackend(options: BackendOptions): Backend {
   return {
     name: "deno-worker",
     defaultMaxWorkers: parallelism,
+    carriesBuffers: true,
     spawn(): WorkerHandle {
       const id = nextId++;
       const worker = new WebWorker(ENTRY, { type: "module", deno: { permissions } });
@@ -87,8 +88,8 @@ export function createBackend(options: BackendOptions): Backend {
       };
       return {
         id,
-        send(message: ToWorker) {
-          if (!exited) port.postMessage(packFrame(message, FORMAT));
+        send(message: ToWorker, buffers?: Buffers) {
+          if (!exited) post(port, message, buffers);
         },
         onMessage(listener) {
           messageListener = listener;
@@ -120,7 +121,7 @@ export function webWorkerPort(): Promise<ParentPort> {
 }
 
 function portOver(scope: DenoWorkerGlobal, port: Port): ParentPort {
-  const send = (message: FromWorker) => port.postMessage(packFrame(message, FORMAT));
+  const send = (message: FromWorker, buffers?: Buffers) => post(port, message, buffers);
   const exit = (code: number): never => {
     send([EXITING, code]);
     scope.close();
@@ -131,6 +132,7 @@ function portOver(scope: DenoWorkerGlobal, port: Port): ParentPort {
   const nodeProcess = (globalThis as { process?: { exit: (code?: number) => never } }).process;
   if (nodeProcess !== undefined) nodeProcess.exit = (code?: number) => exit(code ?? 0);
   return {
+    carriesBuffers: true,
     send,
     onMessage(listener) {
       port.onmessage = (event) => listener(unpackFrame(event.data, FORMAT));
@@ -140,4 +142,10 @@ function portOver(scope: DenoWorkerGlobal, port: Port): ParentPort {
       scope.close();
     },
   };
+}
+
+// A frame as JSON text, or, when it holds buffers, as a value that moves the ones it may.
+function post(port: Port, frame: ToWorker | FromWorker, buffers: Buffers | undefined): void {
+  if (buffers?.found) port.postMessage(packFrame(frame, FORMAT, true), buffers.moved);
+  else port.postMessage(packFrame(frame, FORMAT));
 }

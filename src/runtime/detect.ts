@@ -70,6 +70,11 @@ const loaders: Record<RuntimeName, Record<Exclude<BackendKind, "auto">, () => Pr
 
 const defaults: Record<RuntimeName, Exclude<BackendKind, "auto">> = { node: "process", deno: "worker", bun: "worker" };
 
+/** Whether the backend of `kind` clones messages on this runtime: threads do; processes serialise them. */
+export function carriesBuffers(kind: BackendKind): boolean {
+  return (kind === "auto" ? defaults[currentRuntime()] : kind) === "worker";
+}
+
 const modules = new Map<string, Promise<BackendModule>>();
 
 /** Creates a backend of `kind` for this runtime, importing its module the first time it is needed. */

@@ -8,7 +8,7 @@ import { availableParallelism } from "node:os";
 import process from "node:process";
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
 import { frameFormat, packFrame, unpackFrame } from "../framing.ts";
-import type { ToWorker } from "../protocol.ts";
+import type { Buffers, ToWorker } from "../protocol.ts";
 import type { Backend, BackendOptions, WorkerExit, WorkerHandle } from "./backend.ts";
 import { currentRuntime, extname } from "./detect.ts";
 import { threadExecArgv } from "./exec_argv.ts";
@@ -49,6 +49,7 @@ export function createBackend(_options: BackendOptions): Backend {
   return {
     name,
     defaultMaxWorkers: availableParallelism(),
+    carriesBuffers: true,
     spawn(): WorkerHandle {
       const [worker, port] = startThread();
       worker.unref();
@@ -71,8 +72,10 @@ export function createBackend(_options: BackendOptions): Backend {
       });
       return {
         id: worker.threadId,
-        send(message: ToWorker) {
-          if (!exited) port.postMessage(packFrame(message, FORMAT));
+        send(message: ToWorker, buffers?: Buffers) {
+          if (exited) return;
+          if (buffers?.found) port.postMessage(packFrame(message, FORMAT, true), buffers.moved);
+          else port.postMessage(packFrame(message, FORMAT));
         },
         onMessage(listener) {
           messageListener = listener;

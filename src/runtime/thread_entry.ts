@@ -3,15 +3,19 @@
 import process from "node:process";
 import { type MessagePort, workerData } from "node:worker_threads";
 import { frameFormat, packFrame, unpackFrame } from "../framing.ts";
-import { EXITING, type FromWorker } from "../protocol.ts";
+import { type Buffers, EXITING, type FromWorker } from "../protocol.ts";
 import { serve } from "../worker_main.ts";
 import { hookExits } from "./exit_hooks.ts";
 import { currentRuntime } from "./detect.ts";
 
 const FORMAT = frameFormat(currentRuntime(), "worker");
 const port = (workerData as { port: MessagePort }).port;
-const send = (message: FromWorker) => port.postMessage(packFrame(message, FORMAT));
+const send = (message: FromWorker, buffers?: Buffers) => {
+  if (buffers?.found) port.postMessage(packFrame(message, FORMAT, true), buffers.moved);
+  else port.postMessage(packFrame(message, FORMAT));
+};
 hookExits(serve({
+  carriesBuffers: true,
   send,
   onMessage(listener) {
     port.on("message", (data) => listener(unpackFrame(data, FORMAT)));

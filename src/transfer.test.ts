@@ -1,0 +1,118 @@
+// Unit tests of transfer() and of how the codec treats binary data: base64 text for JSON transports, buffers as
+// themselves for cloning ones, marked buffers moved only once a whole value encoded (R9, R10.1).
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { Buffers, decode, encode, type Encoded, joinBuffers } from "./protocol.ts";
+import { isMarked, transfer } from "./transfer.ts";
+
+describe("transfer()", () => {
+  it("R9 anything but an ArrayBuffer or a view of one is a TypeError at the call that names what it got", () => {
+    fc.assert(
+      fc.property(fc.anything({ withTypedArray: false, withBoxedValues: true, withMap: true, withSet: true }), (x) => {
+        assert.throws(() => transfer(x), (error: unknown) => {
+          assert.ok(error instanceof TypeError);
+          assert.match(error.message, /^transfer\(\): expected an ArrayBuffer, a typed array or a DataView, got /);
+          return true;
+        });
+      }),
+    );
+  });
+
+  it("R9 shared memory, a buffer marked twice and a detached buffer are TypeErrors at the call", () => {
+    assert.throws(() => transfer(new SharedArrayBuffer(8)), /SharedArrayBuffer is over shared memory/);
+    assert.throws(() => transfer(new Int32Array(new SharedArrayBuffer(8))), /Int32Array is over shared memory/);
+    const bytes = new Uint8Array(4);
+    transfer(bytes);
+    assert.throws(() => transfer(bytes), /already marked/);
+    assert.throws(() => transfer(new DataView(bytes.buffer)), /already marked/, "a second view of one buffer");
+    const moved = new ArrayBuffer(4);
+    structuredClone(moved, { transfer: [moved] });
+    assert.throws(() => transfer(moved), /detached/);
+  });
+
+  it("returns its argument itself, and marks the whole buffer; an empty buffer may be marked", () => {
+    const buffer = new ArrayBuffer(16);
+    const view = new Float32Array(buffer, 4, 2);
+    assert.equal(transfer(view), view);
+    assert.ok(isMarked(buffer));
+    const empty = new ArrayBuffer(0);
+    assert.equal(transfer(empty), empty);
+  });
+});
+
+describe("binary data in the codec", () => {
+  it("R10.1 without Buffers, a buffer travels as base64 text: JSON keeps it, the mark is used up, nothing detaches", () => {
+    const bytes = new Uint8Array([0, 1, 2, 250, 255]);
+    transfer(bytes);
+    const encoded = encode([bytes, new Uint16Array(bytes.buffer, 0, 2)]);
+    assert.ok(!isMarked(bytes.buffer));
+    assert.equal(bytes.length, 5);
+    const back = decode(JSON.parse(JSON.stringify(encoded)) as Encoded) as [Uint8Array, Uint16Array];
+    assert.deepStrictEqual(Array.from(back[0]), [0, 1, 2, 250, 255]);
+    assert.equal(back[0].buffer, back[1].buffer);
+  });
+
+  it("R10.1 with Buffers, a buffer travels as a private copy the transport may move; a marked one is moved itself", () => {
+    const plain = new Uint8Array([1, 2, 3]);
+    const marked = transfer(new Float64Array([0.5, -0]));
+    const buffers = new Buffers(true);
+    const encoded = encode({ plain, marked }, buffers);
+    assert.ok(buffers.found);
+    assert.equal(buffers.moved.length, 2);
+    assert.equal(plain.length, 3, "the caller's unmarked buffer stays");
+    assert.equal(marked.length, 0, "the marked one is detached");
+    plain[0] = 99;
+    const back = structuredClone(encoded, { transfer: buffers.moved });
+    const value = decode(back) as { plain: Uint8Array; marked: Float64Array };
+    assert.deepStrictEqual(Array.from(value.plain), [1, 2, 3], "later changes by the caller do not travel");
+    assert.ok(Object.is(value.marked[1], -0));
+  });
+
+  it("R10.1 a message sent to many workers (the hello) copies a marked buffer and moves nothing", () => {
+    const bytes = transfer(new Uint8Array([7]));
+    const buffers = new Buffers(false);
+    const encoded = encode([bytes], buffers);
+    assert.ok(buffers.found);
+    assert.deepStrictEqual(buffers.moved, []);
+    assert.equal(bytes.length, 1);
+    assert.ok(!isMarked(bytes.buffer));
+    assert.deepStrictEqual(Array.from((decode(structuredClone(encoded)) as Uint8Array[])[0]), [7]);
+  });
+
+  it("R9 a value that cannot be sent leaves its marked buffers attached and still marked", () => {
+    const bytes = transfer(new Uint8Array(8));
+    assert.throws(() => encode([bytes, () => 1], new Buffers(true)), TypeError);
+    assert.equal(bytes.length, 8);
+    assert.ok(isMarked(bytes.buffer));
+  });
+
+  it("R10.1 a SharedArrayBuffer is shared with Buffers, copied as text without, and a SharedArrayBuffer either way", () => {
+    const shared = new Int32Array(new SharedArrayBuffer(8)).fill(3);
+    const buffers = new Buffers(true);
+    const direct = decode(encode(shared, buffers)) as Int32Array;
+    assert.ok(buffers.found);
+    assert.equal(direct.buffer, shared.buffer);
+    const copied = decode(JSON.parse(JSON.stringify(encode(shared))) as Encoded) as Int32Array;
+    assert.ok(copied.buffer instanceof SharedArrayBuffer);
+    assert.notEqual(copied.buffer, shared.buffer);
+    assert.deepStrictEqual(Array.from(copied), [3, 3]);
+  });
+
+  it("R9 a binary tag whose payload is neither text nor a buffer fails to decode with a TypeError", () => {
+    assert.throws(() => decode({ "\u0000": "B", v: 5 }), TypeError);
+    assert.throws(() => decode({ "\u0000": "A", v: [1] }), TypeError);
+  });
+
+  it("joinBuffers() merges the moves of several encodings, and says none when none holds a buffer", () => {
+    assert.equal(joinBuffers([undefined, undefined]), undefined);
+    const a = new Buffers(true);
+    encode(new Uint8Array(1), a);
+    const b = new Buffers(true);
+    encode(transfer(new Uint8Array(2)), b);
+    const joined = joinBuffers([a, undefined, b])!;
+    assert.ok(joined.found);
+    assert.deepStrictEqual(joined.moved.map((buffer) => buffer.byteLength), [1, 2]);
+  });
+});
