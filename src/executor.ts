@@ -54,7 +54,7 @@ import {
 import { checkFromWorker, type FrameError } from "./framing.ts";
 import type { Backend, DenoPermissions, WorkerExit, WorkerHandle } from "./runtime/backend.ts";
 import { checkDenoPermissions } from "./runtime/deno_permissions.ts";
-import { type BackendKind, carriesBuffers, checkBackendKind, loadBackend } from "./runtime/detect.ts";
+import { type BackendKind, checkBackendKind, loadBackend, movesBuffers } from "./runtime/detect.ts";
 
 /** Any function a task module exports. */
 // deno-lint-ignore no-explicit-any
@@ -152,7 +152,9 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   readonly #initArgs: Encoded;
   // What the hello holds as buffers (copied to every worker, never moved).
   readonly #initBuffers: Buffers | undefined;
+  // Whether messages may hold buffers as themselves (every built-in backend), and whether they move them.
   readonly #carriesBuffers: boolean;
+  readonly #movesBuffers: boolean;
   readonly #maxTasks: number | undefined;
   readonly #backendOption: BackendKind | Backend;
   readonly #denoPermissions: DenoPermissions;
@@ -226,9 +228,12 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       }
     }
     this.#backendOption = backend;
-    // Where workers are threads, binary data travels as itself, and transfer() moves it; else as base64 text.
-    this.#carriesBuffers = typeof backend === "object" ? backend.carriesBuffers === true : carriesBuffers(backend);
-    this.#initBuffers = this.#carriesBuffers ? new Buffers(false) : undefined;
+    // Binary data travels as itself, and moves where workers are threads; through a custom backend that does
+    // not say it clones messages, as base64 text.
+    const custom = typeof backend === "object";
+    this.#carriesBuffers = custom ? backend.carriesBuffers === true : true;
+    this.#movesBuffers = this.#carriesBuffers && (custom ? backend.movesBuffers === true : movesBuffers(backend));
+    this.#initBuffers = this.#carriesBuffers ? new Buffers(this.#movesBuffers, false) : undefined;
     try {
       this.#initArgs = encode(initArgs, this.#initBuffers);
     } catch (error) {
@@ -369,7 +374,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   #submitTask(fn: TaskFunction | string, args: unknown[], mode: Mode): Future<unknown> {
     const future = new Future<unknown>();
     let encoded: Encoded;
-    const buffers = this.#carriesBuffers ? new Buffers(true) : undefined;
+    const buffers = this.#carriesBuffers ? new Buffers(this.#movesBuffers) : undefined;
     try {
       encoded = encodeOwned(args, buffers);
     } catch (error) {
@@ -382,7 +387,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       fn,
       fnIndex: undefined,
       args: encoded,
-      buffers: buffers?.found ? buffers : undefined,
+      buffers: buffers?.asValue ? buffers : undefined,
       mode,
       reserved: false,
     };

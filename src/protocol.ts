@@ -2,9 +2,10 @@
 //
 // Every transport carries `Encoded` values only: JSON-compatible trees, which JSON IPC, structured clone and
 // Bun's and Deno's channels all carry alike, so that switching backends never changes a result (R10.1), and so
-// that a backend may send any message as its JSON text (the Node and Deno ones do: it is faster there). The one
-// exception is binary data bound for a transport that clones messages (threads): there buffers travel as
-// themselves, collected in a `Buffers` so that the backend sends that message as a value, moving what it may.
+// that a backend may send any message as its JSON text (they do, but for Bun's threads: it is faster there). The
+// exception is big data bound for a transport that clones messages (threads, and child processes with V8's
+// serialization): there buffers travel as themselves, and the encoding's `Buffers` tells the backend to send that
+// message as a value (long strings too: cloning one beats escaping it), moving what it may.
 // Values JSON cannot express become objects tagged under the key "\u0000"; a user object that itself has that
 // key is escaped. Every object gets an index in visiting order, so shared and cyclic references survive.
 
@@ -168,12 +169,13 @@ const BUILTIN_ERRORS: Record<string, new (...args: never[]) => Error> = {
 } as unknown as Record<string, new (...args: never[]) => Error>;
 
 /**
- * Where an encoding puts binary data for a transport that clones messages (the thread backends): each
- * `ArrayBuffer` travels as itself, a private copy the transport may move, or the buffer itself when
- * {@linkcode transfer} marked it (it is detached here); a `SharedArrayBuffer` is shared. Without one, binary data
- * becomes base64 text, which every transport carries.
+ * How an encoding for a transport that clones messages (the built-in backends: threads, and child processes
+ * with V8's serialization) carries big data, and what it found. Each `ArrayBuffer` travels as itself: a private
+ * copy taken now, or, where the transport moves buffers (threads) and {@linkcode transfer} marked it, the buffer
+ * itself, detached here. A `SharedArrayBuffer` travels as itself where threads share it, else as a copy of its
+ * bytes. Without a `Buffers`, binary data becomes base64 text, which every transport carries.
  *
- * @example The send() of a custom backend whose transport clones messages (it says `carriesBuffers: true`)
+ * @example The send() of a custom backend whose transport moves buffers (`carriesBuffers`, `movesBuffers`)
  * ```ts
  * import type { Buffers } from "@procpool/procpool";
  *
@@ -183,17 +185,38 @@ const BUILTIN_ERRORS: Record<string, new (...args: never[]) => Error> = {
  * ```
  */
 export class Buffers {
-  /** Whether the encoding holds a buffer as itself: its message must travel as a value, not as JSON text. */
-  found = false;
-  /** The buffers the message may move rather than copy: none of them is reachable from the caller's values. */
+  /**
+   * Whether the message must travel as a value, not as JSON text: it holds a buffer as itself, or a string long
+   * enough that cloning it beats JSON's escaping.
+   */
+  asValue = false;
+  /** The buffers the transport may move rather than copy (a transfer list): none is reachable by the caller. */
   readonly moved: ArrayBuffer[] = [];
-  /** Whether the message goes to one worker; a message sent to many (the hello) moves nothing and detaches nothing. */
-  readonly once: boolean;
+  /** Whether the transport shares memory (threads): a `SharedArrayBuffer` travels as itself, not copied. */
+  readonly share: boolean;
+  /**
+   * Whether buffers are moved: marked ones detached here, private copies listed in `moved`. Only where memory is
+   * shared, and not for the hello, which goes to every worker.
+   */
+  readonly move: boolean;
 
-  /** Collects for a message to one worker (`once`), or to every worker. */
-  constructor(once: boolean) {
-    this.once = once;
+  /** Collects for a transport that shares memory or not, and a message that may move buffers or not. */
+  constructor(share: boolean, move: boolean = share) {
+    this.share = share;
+    this.move = share && move;
   }
+}
+
+// From this many UTF-16 units on, a string makes its message travel as a value (measured on Node's and Deno's
+// threads: a 64 KiB string costs about as much as JSON text as cloned).
+const LONG_STRING = 1 << 16;
+
+function hasLongString(list: unknown[]): boolean {
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i];
+    if (typeof item === "string" && item.length >= LONG_STRING) return true;
+  }
+  return false;
 }
 
 /**
@@ -202,23 +225,31 @@ export class Buffers {
  */
 export function encode(value: unknown, buffers?: Buffers): Encoded {
   // Fast paths for what tiny tasks send: a JSON-safe primitive, or a flat list of them (an argument list).
-  if (isPlainPrimitive(value)) return value;
-  if (Array.isArray(value) && isFlat(value)) return value.slice();
+  if (isPlainPrimitive(value)) {
+    if (buffers !== undefined && typeof value === "string" && value.length >= LONG_STRING) buffers.asValue = true;
+    return value;
+  }
+  if (Array.isArray(value) && isFlat(value)) {
+    if (buffers !== undefined && hasLongString(value)) buffers.asValue = true;
+    return value.slice();
+  }
   return new Encoder(buffers).encode(value);
 }
 
 /** Like {@linkcode encode}, for an array nobody else holds: a flat list of primitives is sent as it is. */
 export function encodeOwned(list: unknown[], buffers?: Buffers): Encoded {
-  return isFlat(list) ? list as Encoded : new Encoder(buffers).encode(list);
+  if (!isFlat(list)) return new Encoder(buffers).encode(list);
+  if (buffers !== undefined && hasLongString(list)) buffers.asValue = true;
+  return list as Encoded;
 }
 
-/** The buffers of several encodings sent in one message, if any of them holds some. */
+/** What several encodings sent in one message found together, if any of them found something. */
 export function joinBuffers(list: readonly (Buffers | undefined)[]): Buffers | undefined {
   let all: Buffers | undefined;
   for (const buffers of list) {
     if (buffers === undefined) continue;
-    all ??= new Buffers(true);
-    all.found = true;
+    all ??= new Buffers(buffers.share, buffers.move);
+    all.asValue ||= buffers.asValue;
     for (const buffer of buffers.moved) all.moved.push(buffer);
   }
   return all;
@@ -289,7 +320,7 @@ class Encoder {
     const encoded = this.value(v);
     for (const [buffer, tag] of this.#marked) {
       takeMark(buffer);
-      if (this.#buffers === undefined || !this.#buffers.once) continue;
+      if (this.#buffers === undefined || !this.#buffers.move) continue;
       // The caller's own buffer, as it asked, instead of a copy.
       tag.v = moveOut(buffer);
       this.#buffers.moved.push(tag.v);
@@ -300,6 +331,7 @@ class Encoder {
   value(v: unknown): Encoded {
     switch (typeof v) {
       case "string":
+        if (v.length >= LONG_STRING && this.#buffers !== undefined) this.#buffers.asValue = true;
         // A string with lone surrogates travels as its UTF-16 code units.
         return isWellFormed(v) ? v : { [TAG]: "s", v: Array.from({ length: v.length }, (_, i) => v.charCodeAt(i)) };
       case "boolean":
@@ -351,9 +383,13 @@ class Encoder {
     }
     if (o instanceof ArrayBuffer) return this.#arrayBuffer(o);
     if (isShared(o)) {
-      if (this.#buffers === undefined) return { [TAG]: "A", v: toBase64(new Uint8Array(o)) };
-      this.#buffers.found = true;
-      return { [TAG]: "A", v: o };
+      const buffers = this.#buffers;
+      if (buffers === undefined) return { [TAG]: "A", v: toBase64(new Uint8Array(o)) };
+      buffers.asValue = true;
+      if (buffers.share) return { [TAG]: "A", v: o };
+      const copy = new ArrayBuffer(o.byteLength);
+      new Uint8Array(copy).set(new Uint8Array(o));
+      return { [TAG]: "A", v: copy };
     }
     if (
       o instanceof Number || o instanceof String || o instanceof Boolean ||
@@ -368,7 +404,7 @@ class Encoder {
   }
 
   // A buffer as it is now (later changes by the caller do not travel), as base64 text, or as a copy nobody else
-  // holds, which the transport may move. A marked buffer is moved itself instead, by encode().
+  // holds, which the transport may move. A marked buffer, where buffers move, is moved itself by encode().
   #arrayBuffer(o: ArrayBuffer): Encoded {
     const buffers = this.#buffers;
     const tag = { [TAG]: "B", v: null as Encoded };
@@ -376,10 +412,10 @@ class Encoder {
     if (marked) this.#marked.push([o, tag]);
     if (buffers === undefined) tag.v = toBase64(new Uint8Array(o));
     else {
-      buffers.found = true;
-      if (!marked || !buffers.once) {
+      buffers.asValue = true;
+      if (!marked || !buffers.move) {
         tag.v = o.slice(0);
-        if (buffers.once) buffers.moved.push(tag.v);
+        if (buffers.move) buffers.moved.push(tag.v);
       }
     }
     return tag;
@@ -473,8 +509,10 @@ class Decoder {
         return this.#register(fromBase64(v));
       case "A": {
         if (isShared(v)) return this.#register(v);
-        if (typeof v !== "string") throw new TypeError("cannot decode a SharedArrayBuffer from a non-binary payload");
-        const bytes = new Uint8Array(fromBase64(v));
+        if (typeof v !== "string" && !(v instanceof ArrayBuffer)) {
+          throw new TypeError("cannot decode a SharedArrayBuffer from a non-binary payload");
+        }
+        const bytes = new Uint8Array(typeof v === "string" ? fromBase64(v) : v);
         const shared = new SharedArrayBuffer(bytes.length);
         new Uint8Array(shared).set(bytes);
         return this.#register(shared);

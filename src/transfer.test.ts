@@ -59,7 +59,7 @@ describe("binary data in the codec", () => {
     const marked = transfer(new Float64Array([0.5, -0]));
     const buffers = new Buffers(true);
     const encoded = encode({ plain, marked }, buffers);
-    assert.ok(buffers.found);
+    assert.ok(buffers.asValue);
     assert.equal(buffers.moved.length, 2);
     assert.equal(plain.length, 3, "the caller's unmarked buffer stays");
     assert.equal(marked.length, 0, "the marked one is detached");
@@ -72,13 +72,39 @@ describe("binary data in the codec", () => {
 
   it("R10.1 a message sent to many workers (the hello) copies a marked buffer and moves nothing", () => {
     const bytes = transfer(new Uint8Array([7]));
-    const buffers = new Buffers(false);
+    const buffers = new Buffers(true, false);
     const encoded = encode([bytes], buffers);
-    assert.ok(buffers.found);
+    assert.ok(buffers.asValue);
     assert.deepStrictEqual(buffers.moved, []);
     assert.equal(bytes.length, 1);
     assert.ok(!isMarked(bytes.buffer));
     assert.deepStrictEqual(Array.from((decode(structuredClone(encoded)) as Uint8Array[])[0]), [7]);
+  });
+
+  it("R10.1 where memory is not shared (a pipe), buffers are copies, marked ones too, and shared memory is copied", () => {
+    const bytes = transfer(new Uint8Array([1, 2]));
+    const shared = new Int16Array(new SharedArrayBuffer(4)).fill(-2);
+    const buffers = new Buffers(false);
+    const encoded = encode({ bytes, shared }, buffers);
+    assert.ok(buffers.asValue);
+    assert.deepStrictEqual(buffers.moved, []);
+    assert.equal(bytes.length, 2, "not detached");
+    const back = decode(structuredClone(encoded)) as { bytes: Uint8Array; shared: Int16Array };
+    assert.deepStrictEqual(Array.from(back.bytes), [1, 2]);
+    assert.ok(back.shared.buffer instanceof SharedArrayBuffer);
+    assert.notEqual(back.shared.buffer, shared.buffer);
+    assert.deepStrictEqual(Array.from(back.shared), [-2, -2]);
+  });
+
+  it("R10.1 a long string makes its message travel as a value; short ones leave it text", () => {
+    const short = new Buffers(true);
+    encode(["a".repeat(100), 1], short);
+    assert.ok(!short.asValue);
+    for (const value of ["b".repeat(1 << 16), ["c".repeat(1 << 16)], { nested: ["d".repeat(1 << 17)] }]) {
+      const buffers = new Buffers(false);
+      assert.deepStrictEqual(decode(structuredClone(encode(value, buffers))), value);
+      assert.ok(buffers.asValue);
+    }
   });
 
   it("R9 a value that cannot be sent leaves its marked buffers attached and still marked", () => {
@@ -92,7 +118,7 @@ describe("binary data in the codec", () => {
     const shared = new Int32Array(new SharedArrayBuffer(8)).fill(3);
     const buffers = new Buffers(true);
     const direct = decode(encode(shared, buffers)) as Int32Array;
-    assert.ok(buffers.found);
+    assert.ok(buffers.asValue);
     assert.equal(direct.buffer, shared.buffer);
     const copied = decode(JSON.parse(JSON.stringify(encode(shared))) as Encoded) as Int32Array;
     assert.ok(copied.buffer instanceof SharedArrayBuffer);
@@ -112,7 +138,7 @@ describe("binary data in the codec", () => {
     const b = new Buffers(true);
     encode(transfer(new Uint8Array(2)), b);
     const joined = joinBuffers([a, undefined, b])!;
-    assert.ok(joined.found);
+    assert.ok(joined.asValue);
     assert.deepStrictEqual(joined.moved.map((buffer) => buffer.byteLength), [1, 2]);
   });
 });

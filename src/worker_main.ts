@@ -56,7 +56,8 @@ export function serve(port: ParentPort): () => void {
   let position = 0; // the next task of batches[0]
   let pumping = false;
   let completed = 0;
-  const carries = port.carriesBuffers === true;
+  // How outcomes carry big data: as base64 text, or as themselves (see Buffers).
+  const newBuffers = port.carriesBuffers === true ? () => new Buffers(port.movesBuffers === true) : () => undefined;
 
   const exit = (code: number) => {
     state = "exited";
@@ -206,7 +207,7 @@ export function serve(port: ParentPort): () => void {
         t = now();
       }
       const started = t;
-      const outcome = run(find, fn, args, mode, carries);
+      const outcome = run(find, fn, args, mode, newBuffers);
       const isChunk = mode !== CALL;
       if (outcome instanceof Promise) {
         flush();
@@ -264,7 +265,7 @@ function run(
   index: number,
   args: Encoded,
   mode: Mode,
-  carries: boolean,
+  newBuffers: () => Buffers | undefined,
 ): Outcome | Promise<Outcome> {
   let fn: TaskFn;
   let decoded: unknown[];
@@ -274,19 +275,24 @@ function run(
   } catch (error) {
     return mode === CALL ? [RAISED, encodeSafely(error)] : [RAISED, [[], encodeSafely(error)]];
   }
-  if (mode !== CALL) return runChunk(fn, decoded, mode === MAP_CHUNK, carries);
+  if (mode !== CALL) return runChunk(fn, decoded, mode === MAP_CHUNK, newBuffers);
   let value: unknown;
   try {
     value = fn(...decoded);
   } catch (error) {
     return [RAISED, encodeSafely(error)];
   }
-  if (!isThenable(value)) return encodeResult(value, carries);
-  return Promise.resolve(value).then((v) => encodeResult(v, carries), (error) => [RAISED, encodeSafely(error)]);
+  if (!isThenable(value)) return encodeResult(value, newBuffers);
+  return Promise.resolve(value).then((v) => encodeResult(v, newBuffers), (error) => [RAISED, encodeSafely(error)]);
 }
 
 // Runs a chunk's items in order and stops at the first that raises, as CPython's _process_chunk does.
-async function runChunk(fn: TaskFn, items: unknown[], single: boolean, carries: boolean): Promise<Outcome> {
+async function runChunk(
+  fn: TaskFn,
+  items: unknown[],
+  single: boolean,
+  newBuffers: () => Buffers | undefined,
+): Promise<Outcome> {
   const results: unknown[] = [];
   let failure: { error: unknown } | undefined;
   for (const item of items) {
@@ -300,7 +306,7 @@ async function runChunk(fn: TaskFn, items: unknown[], single: boolean, carries: 
     }
   }
   let encoded: Encoded;
-  let buffers = carries ? new Buffers(true) : undefined;
+  let buffers = newBuffers();
   try {
     encoded = encodeOwned(results, buffers);
   } catch {
@@ -314,22 +320,21 @@ async function runChunk(fn: TaskFn, items: unknown[], single: boolean, carries: 
         break;
       }
     }
-    buffers = carries ? new Buffers(true) : undefined;
+    buffers = newBuffers();
     encoded = encodeOwned(results.slice(0, sendable), buffers);
   }
-  if (!buffers?.found) buffers = undefined;
+  if (!buffers?.asValue) buffers = undefined;
   return failure === undefined
     ? [RETURNED, encoded, buffers]
     : [RAISED, [encoded, encodeSafely(failure.error)], buffers];
 }
 
 // A result that cannot be sent fails its task with the TypeError that says why (CPython: "cannot pickle …").
-function encodeResult(value: unknown, carries: boolean): Outcome {
+function encodeResult(value: unknown, newBuffers: () => Buffers | undefined): Outcome {
   try {
-    if (!carries) return [RETURNED, encode(value)];
-    const buffers = new Buffers(true);
+    const buffers = newBuffers();
     const encoded = encode(value, buffers);
-    return buffers.found ? [RETURNED, encoded, buffers] : [RETURNED, encoded];
+    return buffers?.asValue ? [RETURNED, encoded, buffers] : [RETURNED, encoded];
   } catch (error) {
     return [RAISED, encodeSafely(new TypeError(`Cannot send the task's result back: ${messageOf(error)}`))];
   }

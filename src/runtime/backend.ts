@@ -12,11 +12,18 @@ export interface Backend {
   /** The worker count used when `maxWorkers` is not given (the machine's available parallelism). */
   readonly defaultMaxWorkers: number;
   /**
-   * Whether the transport clones messages (structured clone, as `postMessage` does), so that buffers may travel
-   * as themselves: then a message that holds some comes with its {@linkcode Buffers}. Left out, every message is
-   * JSON-compatible and binary data travels as base64 text.
+   * Whether the transport clones messages (structured clone, as `postMessage` does, or V8's serialization, as a
+   * child process's `serialization: "advanced"` channel does), so that buffers may travel as themselves: then a
+   * message that holds some comes with its {@linkcode Buffers}. Left out, every message is JSON-compatible and
+   * binary data travels as base64 text.
    */
   readonly carriesBuffers?: boolean;
+  /**
+   * With `carriesBuffers`: whether the transport is `postMessage` between threads, which takes a transfer list
+   * and shares memory: buffers move without a copy (one marked by `transfer()` is detached on the sending side),
+   * and a `SharedArrayBuffer` is shared.
+   */
+  readonly movesBuffers?: boolean;
   /**
    * Starts a worker running the child side (`serve()` of `worker_main.ts`). Never throws for a worker that
    * fails later: that is reported through `onExit`. The worker must not keep the parent's event loop alive on
@@ -57,7 +64,7 @@ export interface WorkerHandle {
   readonly id: number;
   /**
    * Sends a message; a no-op once the worker has exited. `buffers`, only on a backend that `carriesBuffers`,
-   * says that the message holds buffers as themselves and which of them to move rather than copy.
+   * says whether the message must travel as a value (it holds buffers as themselves) and which buffers to move.
    */
   send(message: ToWorker, buffers?: Buffers): void;
   /**
@@ -85,6 +92,8 @@ export interface WorkerExit {
 export interface ParentPort {
   /** Whether the transport clones messages, as {@linkcode Backend.carriesBuffers} says of the parent's side. */
   readonly carriesBuffers?: boolean;
+  /** Whether it moves buffers, as {@linkcode Backend.movesBuffers} says. */
+  readonly movesBuffers?: boolean;
   /** Sends a message to the parent, with the buffers it holds as {@linkcode WorkerHandle.send} takes them. */
   send(message: FromWorker, buffers?: Buffers): void;
   /** Sets the one listener for the parent's messages (the worker checks each one). */

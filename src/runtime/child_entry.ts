@@ -2,7 +2,7 @@
 
 import process from "node:process";
 import { FOREIGN, frameFormat, packFrame, unpackFrame } from "../framing.ts";
-import { EXITING, type FromWorker } from "../protocol.ts";
+import { type Buffers, EXITING, type FromWorker } from "../protocol.ts";
 import { serve } from "../worker_main.ts";
 import { currentRuntime } from "./detect.ts";
 import { hookExits } from "./exit_hooks.ts";
@@ -21,8 +21,9 @@ process.on("disconnect", () => process.exit(0));
 // died while this child was starting.
 startWatchdog(Number(process.argv[2]) || process.ppid);
 hookExits(serve({
-  send(message: FromWorker) {
-    process.send!(packFrame(message, FORMAT));
+  carriesBuffers: true,
+  send(message: FromWorker, buffers?: Buffers) {
+    process.send!(packFrame(message, FORMAT, buffers?.asValue));
   },
   onMessage(listener) {
     process.on("message", (data) => {

@@ -59,6 +59,7 @@ export function createBackend(options: BackendOptions): Backend {
     name: "deno-worker",
     defaultMaxWorkers: parallelism,
     carriesBuffers: true,
+    movesBuffers: true,
     spawn(): WorkerHandle {
       const id = nextId++;
       const worker = new WebWorker(ENTRY, { type: "module", deno: { permissions } });
@@ -133,6 +134,7 @@ function portOver(scope: DenoWorkerGlobal, port: Port): ParentPort {
   if (nodeProcess !== undefined) nodeProcess.exit = (code?: number) => exit(code ?? 0);
   return {
     carriesBuffers: true,
+    movesBuffers: true,
     send,
     onMessage(listener) {
       port.onmessage = (event) => listener(unpackFrame(event.data, FORMAT));
@@ -146,6 +148,6 @@ function portOver(scope: DenoWorkerGlobal, port: Port): ParentPort {
 
 // A frame as JSON text, or, when it holds buffers, as a value that moves the ones it may.
 function post(port: Port, frame: ToWorker | FromWorker, buffers: Buffers | undefined): void {
-  if (buffers?.found) port.postMessage(packFrame(frame, FORMAT, true), buffers.moved);
+  if (buffers?.asValue) port.postMessage(packFrame(frame, FORMAT, true), buffers.moved);
   else port.postMessage(packFrame(frame, FORMAT));
 }

@@ -70,8 +70,8 @@ const loaders: Record<RuntimeName, Record<Exclude<BackendKind, "auto">, () => Pr
 
 const defaults: Record<RuntimeName, Exclude<BackendKind, "auto">> = { node: "process", deno: "worker", bun: "worker" };
 
-/** Whether the backend of `kind` clones messages on this runtime: threads do; processes serialise them. */
-export function carriesBuffers(kind: BackendKind): boolean {
+/** Whether the backend of `kind` moves buffers on this runtime: threads do; a process's pipe copies them. */
+export function movesBuffers(kind: BackendKind): boolean {
   return (kind === "auto" ? defaults[currentRuntime()] : kind) === "worker";
 }
 

@@ -6,7 +6,7 @@ import { availableParallelism } from "node:os";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { FOREIGN, frameFormat, packFrame, unpackFrame } from "../framing.ts";
-import type { ToWorker } from "../protocol.ts";
+import type { Buffers, ToWorker } from "../protocol.ts";
 import type { Backend, BackendOptions, WorkerExit, WorkerHandle } from "./backend.ts";
 import { permissionFlags } from "./deno_permissions.ts";
 import { currentRuntime, extname } from "./detect.ts";
@@ -32,9 +32,9 @@ function startChild(options: BackendOptions): ChildProcess {
   if (currentRuntime() === "deno") {
     const modulePath = options.module.startsWith("file:") ? fileURLToPath(options.module) : undefined;
     const flags = permissionFlags(options.denoPermissions, modulePath);
-    return spawn(Deno.execPath(), ["run", ...flags, ENTRY, String(process.pid)], { stdio, serialization: "json" });
+    return spawn(Deno.execPath(), ["run", ...flags, ENTRY, String(process.pid)], { stdio, serialization: "advanced" });
   }
-  return fork(ENTRY, [String(process.pid)], { stdio, execArgv: childExecArgv(), serialization: "json" });
+  return fork(ENTRY, [String(process.pid)], { stdio, execArgv: childExecArgv(), serialization: "advanced" });
 }
 
 /** Creates the backend that starts one child process per worker. */
@@ -43,6 +43,8 @@ export function createBackend(options: BackendOptions): Backend {
   return {
     name,
     defaultMaxWorkers: availableParallelism(),
+    // The channel serialises with V8 (see startChild): buffers travel as bytes, copied.
+    carriesBuffers: true,
     spawn(): WorkerHandle {
       const child = startChild(options);
       live.add(child);
@@ -80,10 +82,10 @@ export function createBackend(options: BackendOptions): Backend {
       });
       return {
         id: child.pid ?? -1,
-        send(message: ToWorker) {
+        send(message: ToWorker, buffers?: Buffers) {
           if (exited || !child.connected) return;
           // No callback: a failed write surfaces as the child's "error" event, and its exit follows.
-          child.send(packFrame(message, FORMAT) as string);
+          child.send(packFrame(message, FORMAT, buffers?.asValue) as string);
         },
         onMessage(listener) {
           child.on("message", (data) => {

@@ -50,6 +50,7 @@ export function createBackend(_options: BackendOptions): Backend {
     name,
     defaultMaxWorkers: availableParallelism(),
     carriesBuffers: true,
+    movesBuffers: true,
     spawn(): WorkerHandle {
       const [worker, port] = startThread();
       worker.unref();
@@ -74,7 +75,7 @@ export function createBackend(_options: BackendOptions): Backend {
         id: worker.threadId,
         send(message: ToWorker, buffers?: Buffers) {
           if (exited) return;
-          if (buffers?.found) port.postMessage(packFrame(message, FORMAT, true), buffers.moved);
+          if (buffers?.asValue) port.postMessage(packFrame(message, FORMAT, true), buffers.moved);
           else port.postMessage(packFrame(message, FORMAT));
         },
         onMessage(listener) {

@@ -11,11 +11,12 @@ import { currentRuntime } from "./detect.ts";
 const FORMAT = frameFormat(currentRuntime(), "worker");
 const port = (workerData as { port: MessagePort }).port;
 const send = (message: FromWorker, buffers?: Buffers) => {
-  if (buffers?.found) port.postMessage(packFrame(message, FORMAT, true), buffers.moved);
+  if (buffers?.asValue) port.postMessage(packFrame(message, FORMAT, true), buffers.moved);
   else port.postMessage(packFrame(message, FORMAT));
 };
 hookExits(serve({
   carriesBuffers: true,
+  movesBuffers: true,
   send,
   onMessage(listener) {
     port.on("message", (data) => listener(unpackFrame(data, FORMAT)));
