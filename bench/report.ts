@@ -92,6 +92,17 @@ export const PEERS = ["piscina", "tinypool", "workerpool"] as const;
 
 const MAP_TARGET_ITEMS_PER_S = 5_000_000;
 
+/** The values of the big-values scenario (bench/scenarios/values.ts), with their names in the table. */
+export const VALUE_CASES = ["f64in", "f64echo", "u8in64", "rows", "str1m"] as const;
+const VALUE_NAMES: Record<(typeof VALUE_CASES)[number], string> = {
+  f64in: "8 MB Float64Array in",
+  f64echo: "8 MB Float64Array echo",
+  u8in64: "64 MiB Uint8Array in",
+  rows: "100k rows in",
+  str1m: "1 MB string in",
+};
+const VALUE_MIB = 8;
+
 /** Builds every row of the report from the measurements, with the targets. */
 export function buildRows(measurements: Measurements): Row[] {
   const rows: Row[] = [];
@@ -154,6 +165,26 @@ export function buildRows(measurements: Measurements): Row[] {
       );
       rows.push(
         row(group, "parent heap growth", "MiB", get("parentHeap", "procpool"), "bare", get("parentHeap", "raw")),
+      );
+      for (const value of VALUE_CASES) {
+        rows.push(row(group, VALUE_NAMES[value], "calls/s", get(value, "procpool"), "raw", get(value, "raw"), {
+          op: ">=",
+          ratio: 0.8,
+        }));
+      }
+      if (backend === "worker") {
+        rows.push(
+          row(group, "8 MB transfer() in", "calls/s", get("f64transfer", "procpool"), "raw copy", get("f64in", "raw"), {
+            op: ">=",
+            ratio: 5,
+          }),
+        );
+      }
+      rows.push(
+        row(group, "peak RSS above idle, 8 MB echo", "MiB", get("valueRss", "procpool"), "value", fixed(VALUE_MIB), {
+          op: "<=",
+          ratio: 3,
+        }),
       );
     }
   }

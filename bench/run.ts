@@ -16,7 +16,9 @@ import {
   PEERS,
   renderChart,
   RUNTIMES,
+  VALUE_CASES,
 } from "./report.ts";
+import { median } from "./stats.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RESULTS = join(ROOT, "bench", "results");
@@ -142,6 +144,24 @@ function plan(): Job[] {
           };
         },
       });
+      // Big values: procpool and the raw transport in one process, rounds interleaved; then the peak RSS.
+      const [valuesCommand, valuesArgs] = runtimeCommand(runtime, "values.ts", [
+        `backend=${backend}`,
+        `rounds=${Math.min(ROUNDS, 5)}`,
+      ]);
+      jobs.push({
+        label: `${runtime} ${backend} big values procpool+raw`,
+        command: valuesCommand,
+        args: valuesArgs,
+        file: (line) => fileValues(runtime, backend, (line.samples ?? {}) as Record<string, number[]>),
+      });
+      const [rssCommand, rssArgs] = runtimeCommand(runtime, "values.ts", [`backend=${backend}`, "rss=1"], true);
+      jobs.push({
+        label: `${runtime} ${backend} big value peak RSS`,
+        command: rssCommand,
+        args: rssArgs,
+        file: (line) => ({ [measurementKey(runtime, backend, "valueRss", "procpool")]: [line.aboveIdle as number] }),
+      });
       // Startup and memory: one fresh process per round, procpool and bare alternating.
       for (let round = 1; round <= ROUNDS; round++) {
         for (const impl of ["procpool", "raw"]) {
@@ -170,6 +190,23 @@ function plan(): Job[] {
     }),
   });
   return jobs;
+}
+
+// The values scenario's milliseconds per call as calls per second, procpool's and the raw baseline's; where the
+// raw side tried two serializations (processes), the faster one for each value is the baseline.
+function fileValues(runtime: Runtime, backend: string, samples: Record<string, number[]>): Record<string, number[]> {
+  const perSecond = (ms: number[] | undefined) => (ms ?? []).map((x) => 1000 / x);
+  const out: Record<string, number[]> = {};
+  for (const key of Object.keys(samples)) {
+    const [value, impl] = key.split(":");
+    if (impl === "procpool") out[measurementKey(runtime, backend, value, "procpool")] = perSecond(samples[key]);
+  }
+  for (const value of VALUE_CASES) {
+    const raws = Object.keys(samples).filter((key) => key.startsWith(`${value}:raw`)).map((key) => samples[key]);
+    const fastest = raws.sort((a, b) => median(a) - median(b))[0];
+    if (fastest !== undefined) out[measurementKey(runtime, backend, value, "raw")] = perSecond(fastest);
+  }
+  return out;
 }
 
 interface Outcome {

@@ -80,6 +80,20 @@ const stories: readonly Story[] = [
       /^Task is done$/m,
     ],
   },
+  {
+    file: "07_big_arrays.ts",
+    // Moved on threads (nothing left, memory shared), copied on processes (all left, the child's writes its own).
+    inOrder: [
+      /^got 1000000 squares, the last 999998000001$/m,
+      /^sum of a copy: 333332833333127550$/m,
+      new RegExp(
+        "^after submit\\(sum, transfer\\(values\\)\\): (?:" +
+          "0 elements left here\nsum of the moved array: 333332833333127550\n.*: 7,7,7,7|" +
+          "1000000 elements left here\nsum of the moved array: 333332833333127550\n.*: 0,0,0,0)$",
+        "m",
+      ),
+    ],
+  },
 ];
 
 interface Job {

@@ -255,7 +255,10 @@ export function joinBuffers(list: readonly (Buffers | undefined)[]): Buffers | u
   return all;
 }
 
-/** Rebuilds a value made by {@linkcode encode}; errors are rebuilt with classes found by `resolve`. */
+/**
+ * Rebuilds a value made by {@linkcode encode}; errors are rebuilt with classes found by `resolve`. Takes
+ * `encoded` over: arrays and plain objects in it become parts of the value (it is the transport's copy).
+ */
 export function decode(encoded: Encoded, resolve: ClassResolver = () => undefined): unknown {
   if (encoded === null || typeof encoded !== "object") return encoded;
   // A flat list of primitives needs no rebuilding; the transport already gave us a fresh copy.
@@ -461,12 +464,15 @@ class Decoder {
 
   value(e: Encoded): unknown {
     if (e === null || typeof e !== "object") return e;
+    // Arrays and plain objects are rebuilt in place: what the decoder gets is the transport's fresh copy.
     if (Array.isArray(e)) {
-      const out: unknown[] = new Array(e.length);
+      const out = e as unknown[];
       this.#objects.push(out);
-      for (let i = 0; i < e.length; i++) {
-        const item = e[i];
-        if (!isHole(item)) out[i] = this.value(item);
+      for (let i = 0; i < out.length; i++) {
+        const item = out[i] as Encoded;
+        if (item === null || typeof item !== "object") continue;
+        if (isHole(item)) delete out[i];
+        else out[i] = this.value(item);
       }
       return out;
     }
@@ -476,9 +482,12 @@ class Decoder {
   #object(e: EncodedObject): unknown {
     const tag = e[TAG];
     if (tag === undefined) {
-      const out: Record<string, unknown> = {};
+      const out = e as Record<string, unknown>;
       this.#objects.push(out);
-      for (const k of Object.keys(e)) setOwn(out, k, this.value(e[k]));
+      for (const k of Object.keys(out)) {
+        const item = out[k] as Encoded;
+        if (item !== null && typeof item === "object") setOwn(out, k, this.value(item));
+      }
       return out;
     }
     const v = e.v;
