@@ -363,6 +363,9 @@ class Encoder {
       for (let i = 0; i < o.length; i++) out[i] = i in o ? this.value(o[i]) : HOLE;
       return out;
     }
+    // A plain object (the bulk of record data) is none of the kinds below: skip their checks.
+    const proto = Object.getPrototypeOf(o);
+    if (proto === Object.prototype || proto === null) return this.#plain(o as Record<string, unknown>);
     if (o instanceof Error) return this.#error(o);
     if (o instanceof Date) return { [TAG]: "D", v: this.value(o.getTime()) };
     if (o instanceof RegExp) return { [TAG]: "R", v: o.source, f: o.flags };

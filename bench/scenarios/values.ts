@@ -1,6 +1,6 @@
 // Scenario: big values (issue "big values"). Each value crosses to one worker and back, procpool against the raw
 // transport of the same runtime and backend in the same process, rounds interleaved. Raw thread: a bare
-// node:worker_threads Worker, structured clone. Raw process: two bare forked children, one with JSON IPC (typed
+// node:worker_threads Worker answering on a MessageChannel port, structured clone. Raw process: two bare forked children, one with JSON IPC (typed
 // arrays as base64 text, their fastest JSON form) and one with `serialization: "advanced"`; for each value the
 // faster of the two is the baseline. With `rss=1`, instead: the parent's peak RSS above idle while one 8 MB value
 // crosses there and back (VmHWM from /proc, reset through /proc/self/clear_refs). Prints one JSON line.
@@ -9,7 +9,7 @@ import { fork } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import { MessageChannel, Worker } from "node:worker_threads";
 import { ProcessPoolExecutor, transfer } from "../../mod.ts";
 import { choice, collectGarbage, emit, integer, parseArgs, rssKiB, sleep } from "../_common.ts";
 import { consume, echo } from "../values_tasks.ts";
@@ -27,16 +27,21 @@ interface Bare {
   stop(): void;
 }
 
+// A bare thread with a MessageChannel port of its own, the transport procpool's threads use.
 function bareThread(): Bare {
-  const worker = new Worker(RAW);
+  const { port1: port, port2: theirs } = new MessageChannel();
+  const worker = new Worker(RAW, { workerData: { port: theirs }, transferList: [theirs] });
   return {
     json: false,
     call: (op, value) =>
       new Promise((resolve) => {
-        worker.once("message", resolve);
-        worker.postMessage([op, value]);
+        port.once("message", resolve);
+        port.postMessage([op, value]);
       }),
-    stop: () => void worker.terminate(),
+    stop: () => {
+      port.close();
+      void worker.terminate();
+    },
   };
 }
 
