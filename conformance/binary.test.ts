@@ -3,6 +3,7 @@
 // thread backends and copies them on the process backends; shared memory is shared where workers are threads.
 
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { ProcessPoolExecutor, transfer } from "../mod.ts";
@@ -186,6 +187,19 @@ for (const backend of backends) {
       }
       assert.deepStrictEqual(lists, [[7, 8], [8, 9, 10], [9, 10, 11, 12]]);
     });
+
+    it(
+      "R9 transfer() of a small Node Buffer (a slice of Node's pool) beside another marked array: both arrive",
+      LONG,
+      async () => {
+        await using pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
+        const mine = new Float64Array([1.5, 2.5]);
+        const small = Buffer.from("abc");
+        const seen = await pool.submit(tasks.inspect, [transfer(mine), transfer(small)]);
+        assert.deepStrictEqual(seen, { types: ["Float64Array", "Uint8Array"], lengths: [16, 3], sameBuffer: false });
+        assert.equal(mine.length, threads ? 0 : 2);
+      },
+    );
 
     it("R9 a task that marks one buffer twice fails with transfer()'s TypeError; the pool goes on", LONG, async () => {
       await using pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });

@@ -30,16 +30,19 @@ export function checkPositiveInteger(value: unknown, what: string, nonPositive: 
 }
 
 /** The chunk size and timeout of `map()`/`starmap()` options, checked. */
-export function checkMapOptions(options: MapOptions | undefined): { chunksize: number; timeout: number | undefined } {
+export function checkMapOptions(
+  options: MapOptions | undefined,
+  method: "map" | "starmap" = "map",
+): { chunksize: number; timeout: number | undefined } {
   if (options !== undefined && (options === null || typeof options !== "object")) {
-    throw new TypeError(`Cannot map: options must be an object, got ${describeValue(options)}`);
+    throw new TypeError(`Cannot ${method}: options must be an object, got ${describeValue(options)}`);
   }
   // Python's map(fn, xs, ys) zips several iterables; here a second one would pass for options and be ignored.
   if (options !== undefined && typeof (options as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function") {
     throw new TypeError(
-      `Cannot map: options must be an object, got an iterable (${
+      `Cannot ${method}: options must be an object, got an iterable (${
         describeValue(options)
-      }); map() takes one iterable: for several arguments per call, starmap() takes an iterable of argument lists`,
+      }); ${method}() takes one iterable: for several arguments per call, starmap() takes an iterable of argument lists`,
     );
   }
   const chunksize = options?.chunksize ?? 1;

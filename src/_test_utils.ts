@@ -1,6 +1,6 @@
 // Test helpers: an in-memory backend whose "workers" run serve() in this process, for fast unit tests.
 
-import type { FromWorker, ToWorker } from "./protocol.ts";
+import type { Buffers, FromWorker, ToWorker } from "./protocol.ts";
 import type { Backend, BackendOptions, ParentPort, WorkerExit, WorkerHandle } from "./runtime/backend.ts";
 import { serve } from "./worker_main.ts";
 
@@ -21,13 +21,23 @@ export interface MemoryBackend extends Backend {
 
 /**
  * A backend whose workers run `serve()` in this process. Messages travel through JSON (as on the fork
- * transport) on a later macrotask, so that ordering and batching resemble a real transport.
+ * transport) on a later macrotask, so that ordering and batching resemble a real transport; with `transport`
+ * "clone" through structuredClone, declaring `carriesBuffers`, and with "move" also moving buffers
+ * (`movesBuffers`), as a custom backend over a MessagePort would.
  */
 export function memoryBackend(
-  options: Partial<BackendOptions> & { maxWorkers?: number; maxMessageLength?: number } = {},
+  options: Partial<BackendOptions> & {
+    maxWorkers?: number;
+    maxMessageLength?: number;
+    transport?: "json" | "clone" | "move";
+  } = {},
 ): MemoryBackend {
+  const transport = options.transport ?? "json";
   // A transport's size limit, as JSON.stringify's string length is one: a longer message throws, and nothing is sent.
-  const copy = <T>(message: T): T => {
+  const copy = <T>(message: T, buffers?: Buffers): T => {
+    if (transport !== "json") {
+      return structuredClone(message, { transfer: transport === "move" ? buffers?.moved ?? [] : [] });
+    }
     const text = JSON.stringify(message);
     if (options.maxMessageLength !== undefined && text.length > options.maxMessageLength) {
       throw new RangeError(`message of ${text.length} characters is too long`);
@@ -39,6 +49,8 @@ export function memoryBackend(
   return {
     name: "memory",
     defaultMaxWorkers: options.maxWorkers ?? 2,
+    carriesBuffers: transport !== "json",
+    movesBuffers: transport === "move",
     workers,
     spawn(): WorkerHandle {
       let toParent: ((message: FromWorker) => void) | undefined;
@@ -52,8 +64,10 @@ export function memoryBackend(
         setTimeout(() => exitListener?.(exit), 0);
       };
       const port: ParentPort = {
-        send(message) {
-          const copied = copy(message);
+        carriesBuffers: transport !== "json",
+        movesBuffers: transport === "move",
+        send(message, buffers) {
+          const copied = copy(message, buffers);
           setTimeout(() => {
             if (!exited) toParent?.(copied);
           }, 0);
@@ -73,9 +87,9 @@ export function memoryBackend(
         get exited() {
           return exited;
         },
-        send(message) {
+        send(message, buffers) {
           if (exited) return;
-          const copied = copy(message);
+          const copied = copy(message, buffers);
           received.push(message);
           setTimeout(() => {
             if (!exited) toChild?.(copied);

@@ -273,7 +273,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
    * @param iterable The items, each passed as the one argument.
    * @param options `timeout` (from this call) and `chunksize` (items per message).
    * @throws {RangeError} `chunksize` not an integer ≥ 1 ("chunksize must be >= 1."), or a NaN timeout.
-   * @throws {TypeError} a non-iterable.
+   * @throws {TypeError} a non-iterable; options that are an iterable (Python's `map(fn, xs, ys)`: use `starmap`).
    * @throws {BrokenProcessPool} / {RuntimeError} as `submit`, unless `iterable` is empty.
    */
   map<F extends TaskFunction>(
@@ -297,7 +297,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     iterable: Iterable<Parameters<F>>,
     options?: MapOptions,
   ): MapIterator<Awaited<ReturnType<F>>> {
-    const { chunksize, timeout } = checkMapOptions(options);
+    const { chunksize, timeout } = checkMapOptions(options, "starmap");
     checkIterable(iterable, "Cannot starmap: iterable must be an iterable");
     const argLists: unknown[][] = [];
     for (const item of iterable as Iterable<unknown>) {
@@ -370,9 +370,22 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     return new ResultIterator(futures, chunksize > 1, deadline);
   }
 
-  // `args` is an array this pool owns: an argument list (CALL) or a chunk's items.
+  // `args` is an array this pool owns: an argument list (CALL) or a chunk's items. A call that fails for its
+  // function or a broken module fails before its arguments are encoded: buffers marked by transfer() stay put.
   #submitTask(fn: TaskFunction | string, args: unknown[], mode: Mode): Future<unknown> {
     const future = new Future<unknown>();
+    let fnIndex: number | undefined;
+    if (this.#exports !== undefined) {
+      fnIndex = this.#indices!.get(fn);
+      if (fnIndex === undefined) {
+        future.setException(this.#notExported(fn));
+        return future;
+      }
+    }
+    if (this.#loadError !== undefined) {
+      future.setException(this.#loadError.error);
+      return future;
+    }
     let encoded: Encoded;
     const buffers = this.#carriesBuffers ? new Buffers(this.#movesBuffers) : undefined;
     try {
@@ -385,17 +398,12 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       id: nextTaskId++,
       future,
       fn,
-      fnIndex: undefined,
+      fnIndex,
       args: encoded,
       buffers: buffers?.asValue ? buffers : undefined,
       mode,
       reserved: false,
     };
-    if (this.#exports !== undefined && !this.#resolveFunction(item)) return future;
-    if (this.#loadError !== undefined) {
-      future.setException(this.#loadError.error);
-      return future;
-    }
     this.#pending.push(item);
     this.#keepAlive.hold();
     if (!this.#dispatchQueued) {
@@ -412,16 +420,17 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     const fn = item.fn;
     item.fnIndex = this.#indices!.get(fn);
     if (item.fnIndex !== undefined) return true;
-    if (!item.future.done()) {
-      item.future.setException(
-        new TypeError(
-          typeof fn === "string"
-            ? `${JSON.stringify(fn)} is not a function exported by ${this.#module}`
-            : `function ${nameOf(fn)} is not an export of ${this.#module}`,
-        ),
-      );
-    }
+    if (!item.future.done()) item.future.setException(this.#notExported(fn));
     return false;
+  }
+
+  // deno-lint-ignore ban-types
+  #notExported(fn: Function | string): TypeError {
+    return new TypeError(
+      typeof fn === "string"
+        ? `${JSON.stringify(fn)} is not a function exported by ${this.#module}`
+        : `function ${nameOf(fn)} is not an export of ${this.#module}`,
+    );
   }
 
   // Imports the task module and loads the backend, side by side; dispatch starts once both are there.

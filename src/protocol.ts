@@ -9,7 +9,7 @@
 // Values JSON cannot express become objects tagged under the key "\u0000"; a user object that itself has that
 // key is escaped. Every object gets an index in visiting order, so shared and cyclic references survive.
 
-import { isMarked, takeMark } from "./transfer.ts";
+import { isDetached, isMarked, takeMark } from "./transfer.ts";
 
 /**
  * A value as it travels between parent and worker. Buffers appear only as the payload of a binary tag, and only
@@ -412,6 +412,7 @@ class Encoder {
   // A buffer as it is now (later changes by the caller do not travel), as base64 text, or as a copy nobody else
   // holds, which the transport may move. A marked buffer, where buffers move, is moved itself by encode().
   #arrayBuffer(o: ArrayBuffer): Encoded {
+    if (isDetached(o)) throw new TypeError("an ArrayBuffer here is detached: transfer() moved it to a worker before");
     const buffers = this.#buffers;
     const tag = { [TAG]: "B", v: null as Encoded };
     const marked = isMarked(o);
@@ -620,9 +621,14 @@ function isShared(o: unknown): o is SharedArrayBuffer {
   return typeof SharedArrayBuffer === "function" && o instanceof SharedArrayBuffer;
 }
 
-// Detaches `buffer` and returns a buffer that owns its memory, without copying it.
+// Detaches `buffer` and returns a buffer that owns its memory, without copying it; a buffer the runtime will not
+// let go of (a Node Buffer pool's slab, WebAssembly memory) is copied instead, and stays as it was.
 function moveOut(buffer: ArrayBuffer): ArrayBuffer {
-  return structuredClone(buffer, { transfer: [buffer] });
+  try {
+    return structuredClone(buffer, { transfer: [buffer] });
+  } catch {
+    return buffer.slice(0);
+  }
 }
 
 // Base64 through the runtime's native code where it has some (Node's and Bun's Buffer, the newer

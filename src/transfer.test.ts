@@ -4,8 +4,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { ProcessPoolExecutor } from "../mod.ts";
 import { Buffers, decode, encode, type Encoded, joinBuffers } from "./protocol.ts";
 import { isMarked, transfer } from "./transfer.ts";
+import { memoryBackend, within } from "./_test_utils.ts";
 
 describe("transfer()", () => {
   it("R9 anything but an ArrayBuffer or a view of one is a TypeError at the call that names what it got", () => {
@@ -140,5 +142,67 @@ describe("binary data in the codec", () => {
     const joined = joinBuffers([a, undefined, b])!;
     assert.ok(joined.asValue);
     assert.deepStrictEqual(joined.moved.map((buffer) => buffer.byteLength), [1, 2]);
+  });
+});
+
+describe("binary data through a custom backend", () => {
+  const module = new URL("../conformance/tasks/r10_binary.ts", import.meta.url);
+
+  for (const transport of ["json", "clone", "move"] as const) {
+    it(`R10.1 a ${transport} transport carries typed arrays exactly; only one that moves buffers detaches a marked one`, async () => {
+      const backend = memoryBackend({ transport });
+      await using pool = new ProcessPoolExecutor({ module, backend, maxWorkers: 1 });
+      const values = new Int32Array([1, 2, 3]);
+      const shared = new Int32Array(new SharedArrayBuffer(8));
+      const future = pool.submit("addInPlace", transfer(values), 1);
+      assert.equal(values.length, transport === "move" ? 0 : 3);
+      assert.equal(await within(future.result()), 9);
+      await within(pool.submit("addInPlace", shared, 5).result());
+      // Shared memory is shared where buffers move (threads); copied otherwise.
+      assert.deepStrictEqual(Array.from(shared), transport === "move" ? [5, 5] : [0, 0]);
+      const back = await within(pool.submit("countUp", 4, 250).result()) as Uint8Array;
+      assert.deepStrictEqual(Array.from(back), [250, 251, 252, 253]);
+      // What reached the worker: JSON text carries base64, the others the buffer itself.
+      const frames = JSON.stringify(backend.workers[0].received.filter((m) => m[0] !== 0));
+      assert.equal(frames.includes('"v":"AQAAAAIAAAADAAAA"'), transport === "json");
+    });
+  }
+
+  it("R9 transfer() of a buffer the runtime will not move copies it: the task runs, nothing else is lost", async () => {
+    await using pool = new ProcessPoolExecutor({
+      module,
+      backend: memoryBackend({ transport: "move" }),
+      maxWorkers: 1,
+    });
+    const wasmApi =
+      (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } } })
+        .WebAssembly;
+    const memory = new wasmApi.Memory({ initial: 1 });
+    const wasm = new Uint8Array(memory.buffer, 0, 4).fill(9);
+    const mine = new Uint8Array([1, 2, 3]);
+    const seen = await within(pool.submit("inspect", [transfer(mine), transfer(wasm)]).result());
+    assert.deepStrictEqual(seen, { types: ["Uint8Array", "Uint8Array"], lengths: [3, 4], sameBuffer: false });
+    assert.equal(mine.length, 0, "the movable one moved");
+    assert.equal(memory.buffer.byteLength, 65536, "WebAssembly memory stays");
+    assert.deepStrictEqual(Array.from(wasm), [9, 9, 9, 9]);
+  });
+
+  it("R9 a submit that fails for its function name leaves a marked buffer attached; a detached one fails clearly", async () => {
+    await using pool = new ProcessPoolExecutor({
+      module,
+      backend: memoryBackend({ transport: "move" }),
+      maxWorkers: 1,
+    });
+    await within(pool.submit("identity", 1).result()); // the task module is loaded: names are checked at submit
+    const bytes = new Uint8Array([4, 5]);
+    const sibling = new Uint8Array(bytes.buffer, 1);
+    const error = await within(pool.submit("nope", transfer(bytes)).exception());
+    assert.match((error as Error).message, /"nope" is not a function exported by/);
+    assert.equal(bytes.length, 2);
+    assert.deepStrictEqual(Array.from(await within(pool.submit("identity", bytes).result()) as Uint8Array), [4, 5]);
+    assert.equal(bytes.length, 0, "the mark was still there, and the next submit moved it");
+    const failed = await within(pool.submit("identity", sibling).exception());
+    assert.ok(failed instanceof TypeError);
+    assert.match(failed.message, /detached: transfer\(\) moved it/);
   });
 });

@@ -18,7 +18,9 @@ const marked: WeakSet<ArrayBuffer> = ((globalThis as Record<symbol, unknown>)[RE
  * On the thread backends (`"worker"`) a moved buffer crosses without a copy and is detached on the sending side
  * as `postMessage` does: after `submit()` its `byteLength` is 0 and the task owns the memory. The process backends
  * have no shared memory: there the value is copied and the buffer stays intact, and so does a buffer among a
- * pool's `initArgs`, which every worker gets. A `SharedArrayBuffer` is never moved: the thread backends share it.
+ * pool's `initArgs`, which every worker gets, and one the runtime will not let go of (a slab of Node's `Buffer`
+ * pool, behind small `Buffer.from()` results; WebAssembly memory). A `SharedArrayBuffer` is never moved: the
+ * thread backends share it. A typed array's whole buffer moves: other views of it are detached too.
  *
  * Throws a `TypeError` for anything else, for a buffer already marked, and for a detached one.
  *
@@ -67,8 +69,8 @@ function bufferOf(value: unknown): ArrayBuffer {
   throw new TypeError(`transfer(): expected an ArrayBuffer, a typed array or a DataView, got ${what}`);
 }
 
-// A detached buffer has length 0 and refuses new views; an empty one accepts them.
-function isDetached(buffer: ArrayBuffer): boolean {
+/** Whether `buffer` is detached (moved away): it has length 0 and refuses new views, where an empty one accepts them. */
+export function isDetached(buffer: ArrayBuffer): boolean {
   if (buffer.byteLength > 0) return false;
   const detached = (buffer as { detached?: boolean }).detached;
   if (detached !== undefined) return detached;

@@ -4,7 +4,8 @@ import type { Buffers, FromWorker, ToWorker } from "../protocol.ts";
 
 /**
  * Runs workers for the pool. Each runtime provides one per backend kind (`src/runtime/*.ts`); a test or a custom
- * transport can pass its own as the `backend` option.
+ * transport can pass its own as the `backend` option. A transport must deliver each message as the receiver's own
+ * copy, as JSON text or structured clone do: the pool rebuilds values inside the messages it receives.
  */
 export interface Backend {
   /** Shown in errors: "node-process", "deno-worker", … */
