@@ -2,6 +2,7 @@
 // message from a worker passes before the pool believes it.
 
 import {
+  type Buffers,
   EXITING,
   FATAL,
   type FromWorker,
@@ -76,6 +77,24 @@ export function unpackFrame(data: unknown, format: FrameFormat): unknown {
   }
   return format.shared ? markedValue(data) : data;
 }
+
+/** A channel that takes a transfer list, as a `MessagePort` does. */
+export interface PostChannel {
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+}
+
+/** Posts a frame on a private channel: as JSON text or a value per `format`, moving what `buffers` lists. */
+export function postFrame(
+  channel: PostChannel,
+  frame: ToWorker | FromWorker,
+  format: FrameFormat,
+  buffers: Buffers | undefined,
+): void {
+  if (buffers?.asValue) channel.postMessage(packFrame(frame, format, true), buffers.moved);
+  else channel.postMessage(packFrame(frame, format), NO_TRANSFER);
+}
+
+const NO_TRANSFER: ArrayBuffer[] = [];
 
 function markedValue(data: unknown): unknown {
   return Array.isArray(data) && data.length === 2 && data[0] === MARK ? data[1] : FOREIGN;

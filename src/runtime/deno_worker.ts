@@ -6,7 +6,7 @@
 // explicit `denoPermissions` gets (Deno needs --unstable-worker-options for it, and such a pool holds the
 // process open until it is shut down).
 
-import { frameFormat, packFrame, unpackFrame } from "../framing.ts";
+import { frameFormat, postFrame, unpackFrame } from "../framing.ts";
 import { type Buffers, EXITING, type FromWorker, type ToWorker } from "../protocol.ts";
 import type { Backend, BackendOptions, ParentPort, WorkerExit, WorkerHandle } from "./backend.ts";
 import { workerPermissions } from "./deno_permissions.ts";
@@ -17,7 +17,7 @@ const ENTRY = new URL(`./deno_worker_entry${extname(import.meta.url)}`, import.m
 
 // The few Web Messaging APIs used here, declared locally so that tsc needs no DOM library.
 interface Port {
-  postMessage(message: unknown, transfer?: ArrayBuffer[]): void;
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
   onmessage: ((event: { data: unknown }) => void) | null;
   close(): void;
 }
@@ -90,7 +90,7 @@ export function createBackend(options: BackendOptions): Backend {
       return {
         id,
         send(message: ToWorker, buffers?: Buffers) {
-          if (!exited) post(port, message, buffers);
+          if (!exited) postFrame(port, message, FORMAT, buffers);
         },
         onMessage(listener) {
           messageListener = listener;
@@ -122,7 +122,7 @@ export function webWorkerPort(): Promise<ParentPort> {
 }
 
 function portOver(scope: DenoWorkerGlobal, port: Port): ParentPort {
-  const send = (message: FromWorker, buffers?: Buffers) => post(port, message, buffers);
+  const send = (message: FromWorker, buffers?: Buffers) => postFrame(port, message, FORMAT, buffers);
   const exit = (code: number): never => {
     send([EXITING, code]);
     scope.close();
@@ -144,10 +144,4 @@ function portOver(scope: DenoWorkerGlobal, port: Port): ParentPort {
       scope.close();
     },
   };
-}
-
-// A frame as JSON text, or, when it holds buffers, as a value that moves the ones it may.
-function post(port: Port, frame: ToWorker | FromWorker, buffers: Buffers | undefined): void {
-  if (buffers?.asValue) port.postMessage(packFrame(frame, FORMAT, true), buffers.moved);
-  else port.postMessage(packFrame(frame, FORMAT));
 }

@@ -7,7 +7,7 @@
 import { availableParallelism } from "node:os";
 import process from "node:process";
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
-import { frameFormat, packFrame, unpackFrame } from "../framing.ts";
+import { frameFormat, postFrame, unpackFrame } from "../framing.ts";
 import type { Buffers, ToWorker } from "../protocol.ts";
 import type { Backend, BackendOptions, WorkerExit, WorkerHandle } from "./backend.ts";
 import { currentRuntime, extname } from "./detect.ts";
@@ -74,9 +74,7 @@ export function createBackend(_options: BackendOptions): Backend {
       return {
         id: worker.threadId,
         send(message: ToWorker, buffers?: Buffers) {
-          if (exited) return;
-          if (buffers?.asValue) port.postMessage(packFrame(message, FORMAT, true), buffers.moved);
-          else port.postMessage(packFrame(message, FORMAT));
+          if (!exited) postFrame(port, message, FORMAT, buffers);
         },
         onMessage(listener) {
           messageListener = listener;

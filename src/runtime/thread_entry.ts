@@ -2,7 +2,7 @@
 
 import process from "node:process";
 import { type MessagePort, workerData } from "node:worker_threads";
-import { frameFormat, packFrame, unpackFrame } from "../framing.ts";
+import { frameFormat, postFrame, unpackFrame } from "../framing.ts";
 import { type Buffers, EXITING, type FromWorker } from "../protocol.ts";
 import { serve } from "../worker_main.ts";
 import { hookExits } from "./exit_hooks.ts";
@@ -10,10 +10,7 @@ import { currentRuntime } from "./detect.ts";
 
 const FORMAT = frameFormat(currentRuntime(), "worker");
 const port = (workerData as { port: MessagePort }).port;
-const send = (message: FromWorker, buffers?: Buffers) => {
-  if (buffers?.asValue) port.postMessage(packFrame(message, FORMAT, true), buffers.moved);
-  else port.postMessage(packFrame(message, FORMAT));
-};
+const send = (message: FromWorker, buffers?: Buffers) => postFrame(port, message, FORMAT, buffers);
 hookExits(serve({
   carriesBuffers: true,
   movesBuffers: true,
