@@ -7,6 +7,7 @@ import { Buffer } from "node:buffer";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { ProcessPoolExecutor, transfer } from "../mod.ts";
+import { typedArrayKinds } from "../src/_test_utils.ts";
 import { backends, runtime, taskModule } from "./_backends.ts";
 import * as tasks from "./tasks/r10_binary.ts";
 
@@ -15,22 +16,7 @@ const LONG = { timeout: 120_000 };
 
 type ViewClass = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayBufferView;
 const globals = globalThis as unknown as Record<string, ViewClass | undefined>;
-const KINDS = [
-  "Int8Array",
-  "Uint8Array",
-  "Uint8ClampedArray",
-  "Int16Array",
-  "Uint16Array",
-  "Int32Array",
-  "Uint32Array",
-  "Float32Array",
-  "Float64Array",
-  "BigInt64Array",
-  "BigUint64Array",
-  "DataView",
-  // Deno and Bun have it; Node 20 does not.
-  ...(globals.Float16Array === undefined ? [] : ["Float16Array"]),
-];
+const KINDS = [...typedArrayKinds().map(([name]) => name), "DataView"];
 
 interface Block {
   kind: string;

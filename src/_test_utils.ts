@@ -129,3 +129,26 @@ export async function within<T>(promise: Promise<T>, ms = 2000): Promise<T> {
     clearTimeout(timer);
   }
 }
+
+/** The kinds of typed array this runtime has, with their constructors (Float16Array: Deno and Bun, not Node 20). */
+export function typedArrayKinds(): [
+  string,
+  new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView,
+][] {
+  const names = [
+    "Int8Array",
+    "Uint8Array",
+    "Uint8ClampedArray",
+    "Int16Array",
+    "Uint16Array",
+    "Int32Array",
+    "Uint32Array",
+    "Float16Array",
+    "Float32Array",
+    "Float64Array",
+    "BigInt64Array",
+    "BigUint64Array",
+  ];
+  const g = globalThis as unknown as Record<string, unknown>;
+  return names.filter((n) => typeof g[n] === "function").map((n) => [n, g[n] as never]);
+}

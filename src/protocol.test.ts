@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { type ClassResolver, decode, encode, type Encoded } from "./protocol.ts";
+import { typedArrayKinds } from "./_test_utils.ts";
 
 // The fork transport sends JSON text; the thread transports pass the encoded tree by structured clone. Check that
 // both paths give the same value, and return the one that went through JSON.
@@ -109,29 +110,6 @@ function deepStrictEqualIsReliable(value: unknown, seen = new Set<unknown>()): b
 function assertJsonSafe(value: unknown): void {
   const encoded = encode(value);
   assert.deepStrictEqual(JSON.parse(JSON.stringify(encoded)), encoded);
-}
-
-// The kinds of typed array this runtime has (Float16Array exists on Deno and Bun, not on Node 20).
-function typedArrayKinds(): [
-  string,
-  new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView,
-][] {
-  const names = [
-    "Int8Array",
-    "Uint8Array",
-    "Uint8ClampedArray",
-    "Int16Array",
-    "Uint16Array",
-    "Int32Array",
-    "Uint32Array",
-    "Float16Array",
-    "Float32Array",
-    "Float64Array",
-    "BigInt64Array",
-    "BigUint64Array",
-  ];
-  const g = globalThis as unknown as Record<string, unknown>;
-  return names.filter((n) => typeof g[n] === "function").map((n) => [n, g[n] as never]);
 }
 
 describe("encode/decode of values (R10.1)", () => {
