@@ -54,7 +54,7 @@ import {
 import { checkFromWorker, type FrameError } from "./framing.ts";
 import type { Backend, DenoPermissions, WorkerExit, WorkerHandle } from "./runtime/backend.ts";
 import { checkDenoPermissions } from "./runtime/deno_permissions.ts";
-import { type BackendKind, checkBackendKind, loadBackend, movesBuffers } from "./runtime/detect.ts";
+import { type BackendKind, checkBackendKind, importError, loadBackend, movesBuffers } from "./runtime/detect.ts";
 
 /** Any function a task module exports. */
 // deno-lint-ignore no-explicit-any
@@ -443,8 +443,9 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     try {
       exports = await import(this.#module);
     } catch (error) {
-      this.#loadError = { error };
-      for (const item of this.#pending.drain()) if (!item.future.done()) item.future.setException(error);
+      const reported = importError(error, this.#module);
+      this.#loadError = { error: reported };
+      for (const item of this.#pending.drain()) if (!item.future.done()) item.future.setException(reported);
       this.#settle();
       return;
     }
