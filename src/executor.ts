@@ -130,6 +130,7 @@ let nextTaskId = 1;
  *
  * Like Python's `ProcessPoolExecutor`; differences: functions are exports of `module` (given as the function
  * the caller imported, or its name), timeouts are milliseconds, and waiting calls return promises.
+ * The rules it keeps, R1–R10, are stated in the package's rule book, `docs/rules.md`.
  *
  * @example Running tasks and handling their errors
  * ```ts
