@@ -165,6 +165,7 @@ describe("npm package", () => {
         "dist/src/runtime/thread_entry.js",
         "dist/src/runtime/thread_entry.mjs",
         "dist/src/runtime/deno_worker_entry.js",
+        "docs/rules.md",
       ]
     ) assert.ok(files.includes(needed), `${needed} is not in the package`);
     const sources = files.filter((path) => path.endsWith(".ts") && !path.endsWith(".d.ts"));
