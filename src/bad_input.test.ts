@@ -421,9 +421,10 @@ function poolOptions(valid: Record<string, unknown>, target: typeof JUNK_TARGETS
       delete options.maxWorkers;
       break;
     case "backend":
-      // A valid kind (undefined is "auto") would start real workers: on Deno, with restricted denoPermissions, a
-      // Web Worker that Deno refuses by ending the whole test process. Those stay on the in-memory backend.
-      if (value !== undefined && value !== "auto" && value !== "worker" && value !== "process") options.backend = value;
+      // A valid kind (undefined and null are "auto") would start real workers: on Deno, with restricted
+      // denoPermissions, a Web Worker that Deno refuses by ending the whole test process, and anywhere a start
+      // that a loaded machine can make slower than HANG_MS. Those stay on the in-memory backend.
+      if (value != null && value !== "auto" && value !== "worker" && value !== "process") options.backend = value;
       break;
     default:
       options[target] = value;

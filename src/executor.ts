@@ -102,6 +102,9 @@ export interface ShutdownOptions {
 
 type PoolState = "open" | "shutting-down" | "closed" | "broken";
 
+// How many cancelled tasks #startWorkersFor looks past for tasks still waiting.
+const LOOK_PAST = 64;
+
 // Looked up by a name a worker sent: no prototype, so that "constructor" or "__proto__" finds nothing.
 const OWN_ERRORS: Record<string, new (...args: never[]) => Error> = {
   __proto__: null,
@@ -488,14 +491,14 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     this.#dispatch();
   }
 
-  // Hands pending tasks out one by one to the least busy worker with room (starting a worker when none is
-  // idle), then sends each worker its share as one message. A task cancelled, already done (a caller's
-  // setResult), or naming no export is settled here and never reaches a worker, nor makes one start.
+  // Hands pending tasks out one by one to the least busy ready worker with room, then sends each worker its share
+  // as one message; what is left waits for the next worker to be ready (#startWorkersFor). A task cancelled,
+  // already done (a caller's setResult), or naming no export is settled here and never reaches a worker, nor makes
+  // one start.
   #dispatch(): void {
     this.#dispatchQueued = false;
     if (this.#hello === undefined) return;
     const shares = this.#shares;
-    let reserve = false;
     while (this.#pending.size > 0 && this.#state !== "broken") {
       const item = this.#pending.peek()!;
       if (!isStillPending(item) || !this.#resolveFunction(item)) {
@@ -503,28 +506,46 @@ export class ProcessPoolExecutor implements AsyncDisposable {
         continue;
       }
       const worker = this.#pickWorker(shares);
-      if (worker === undefined) {
-        reserve = true;
-        break;
-      }
+      if (worker === undefined) break;
       this.#pending.shift();
       const share = shares.get(worker);
       if (share === undefined) shares.set(worker, [item]);
       else share.push(item);
     }
-    // CPython's shared call queue holds calls that are RUNNING (no longer cancellable) before any worker took
-    // them, each for whichever worker is free first. One such call is held here, in the parent, rather than
-    // queued in one worker behind a task that may run long; CPython holds up to max_workers + 1, so more of
-    // procpool's queued tasks stay cancellable.
-    // It is always the front of #pending, so the front tells whether one is held already.
-    const next = this.#pending.peek();
-    if (reserve && next !== undefined && !next.reserved && this.#state !== "broken") {
-      next.reserved = true;
-      next.future.setRunningOrNotifyCancel();
-    }
+    if (this.#pending.size > 0 && this.#state !== "broken") this.#startWorkersFor();
     for (const [worker, items] of shares) this.#assign(worker, items);
     shares.clear();
     this.#settle();
+  }
+
+  // The tasks no ready worker has room for wait here, in the parent, for whichever worker is ready first: none
+  // is pinned to a worker still starting, whose slow start (or initializer) would hold it while another worker
+  // idles. A worker starts for each waiting task that no starting worker will take, while there is room for one.
+  // CPython's shared call queue holds calls RUNNING (no longer cancellable) before any worker took them, each for
+  // whichever worker is free first: the first waiting tasks are held so, one per starting worker and one more.
+  // CPython holds up to max_workers + 1 of them even while its workers are busy; holding fewer keeps more of
+  // procpool's queued tasks cancellable.
+  #startWorkersFor(): void {
+    let starting = 0;
+    for (const worker of this.#workers) if (worker.state === "starting") starting++;
+    let waiting = 0;
+    // Cancelled tasks deep in the queue are dropped only when they reach its front: look past a few of them.
+    const horizon = Math.min(this.#pending.size, this.#maxWorkers + 1 + LOOK_PAST);
+    for (let i = 0; i < horizon; i++) {
+      const item = this.#pending.at(i)!;
+      if (!isStillPending(item)) continue;
+      waiting++;
+      if (waiting > starting && this.#workers.size < this.#maxWorkers) {
+        // A worker the runtime refuses to start breaks the pool, which has failed every waiting task.
+        if (this.#spawn() === undefined) return;
+        starting++;
+      }
+      if (waiting > starting + 1) break;
+      if (!item.reserved) {
+        item.reserved = true;
+        item.future.setRunningOrNotifyCancel();
+      }
+    }
   }
 
   // Hands a worker its share. When the transport cannot carry the share in one message (too large), each task
@@ -555,8 +576,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     item.future.setException(new TypeError(`Cannot send the arguments of ${nameOf(item.fn)}: ${messageOf(error)}`));
   }
 
-  // An idle worker first; else a new worker while there is room for one; else the least busy with room (counting
-  // what this dispatch has already given each).
+  // An idle ready worker first; else the least busy with room (counting what this dispatch has already given each).
   #pickWorker(shares: Map<PoolWorker, WorkItem[]>): PoolWorker | undefined {
     let best: PoolWorker | undefined;
     let bestLoad = Infinity;
@@ -570,7 +590,6 @@ export class ProcessPoolExecutor implements AsyncDisposable {
         bestLoad = load;
       }
     }
-    if (this.#workers.size < this.#maxWorkers && this.#state !== "broken") return this.#spawn() ?? best;
     return best;
   }
 
@@ -603,7 +622,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     switch (message[0]) {
       case READY:
         worker.markReady();
-        return;
+        return this.#dispatch();
       case RESULTS: {
         const [, ids, statuses, values, busyMs] = message;
         for (let i = 0; i < ids.length; i++) this.#complete(worker, ids[i], statuses[i], values[i]);
@@ -727,7 +746,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   }
 }
 
-// Whether a task may still go to a worker: pending, or RUNNING in the parent's call queue (see #dispatch); a
+// Whether a task may still go to a worker: pending, or RUNNING in the parent's call queue (see #startWorkersFor); a
 // cancelled one is marked notified on the way (CPython's order).
 function isStillPending(item: WorkItem): boolean {
   const future = item.future;
