@@ -66,7 +66,8 @@ export function memoryBackend(
       const port: ParentPort = {
         carriesBuffers: transport !== "json",
         movesBuffers: transport === "move",
-        send(message, buffers) {
+        // Typed as the frames this side sends: WorkerHandle and ParentPort take any frame, as opaque.
+        send(message: FromWorker, buffers?: Buffers) {
           const copied = copy(message, buffers);
           setTimeout(() => {
             if (!exited) toParent?.(copied);
@@ -87,7 +88,7 @@ export function memoryBackend(
         get exited() {
           return exited;
         },
-        send(message, buffers) {
+        send(message: ToWorker, buffers?: Buffers) {
           if (exited) return;
           const copied = copy(message, buffers);
           received.push(message);

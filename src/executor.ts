@@ -50,6 +50,7 @@ import {
   RETURNED,
   STAR_CHUNK,
   type Status,
+  type ToWorker,
 } from "./protocol.ts";
 import { checkFromWorker, type FrameError } from "./framing.ts";
 import type { Backend, DenoPermissions, WorkerExit, WorkerHandle } from "./runtime/backend.ts";
@@ -258,6 +259,12 @@ export class ProcessPoolExecutor implements AsyncDisposable {
    * @throws {TypeError} when `fn` is neither a function nor a string.
    */
   submit<F extends TaskFunction>(fn: F, ...args: Parameters<F>): Future<Awaited<ReturnType<F>>>;
+  /**
+   * Schedules the export named `fn`, as above; the result type `R` is the caller's to state (`unknown` unless
+   * given), since a name carries no type.
+   *
+   * @typeParam R The task's result type.
+   */
   submit<R = unknown>(fn: string, ...args: unknown[]): Future<R>;
   submit(fn: TaskFunction | string, ...args: unknown[]): Future<unknown> {
     this.#checkOpen();
@@ -587,7 +594,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     this.#workers.add(worker);
     handle.onMessage((message) => this.#onMessage(worker, message));
     handle.onExit((exit) => this.#onExit(worker, exit));
-    handle.send([HELLO, this.#hello!], this.#initBuffers);
+    handle.send([HELLO, this.#hello!] satisfies ToWorker, this.#initBuffers);
     return worker;
   }
 

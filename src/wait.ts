@@ -31,7 +31,9 @@ export interface WaitOptions {
 
 /** What {@linkcode wait} resolves to: Python's `DoneAndNotDoneFutures`. */
 export interface DoneAndNotDone<T> {
+  /** The futures that finished or were cancelled by the time `wait` returned. */
   readonly done: Set<Future<T>>;
+  /** The others: pending or running. */
   readonly notDone: Set<Future<T>>;
 }
 
