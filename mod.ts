@@ -25,7 +25,7 @@
  */
 
 export { ProcessPoolExecutor } from "./src/executor.ts";
-export type { ProcessPoolExecutorOptions, ShutdownOptions, TaskFunction } from "./src/executor.ts";
+export type { ProcessPoolExecutorOptions, ShutdownOptions, SubmitOptions, TaskFunction } from "./src/executor.ts";
 export type { MapIterator, MapOptions } from "./src/map.ts";
 export { Future } from "./src/future.ts";
 export type { DoneCallback, FutureState } from "./src/future.ts";

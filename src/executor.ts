@@ -1,10 +1,12 @@
 // ProcessPoolExecutor: the pending queue, dispatch to workers, and the open / shutting-down / broken states.
 
+import { cancelOnAbort } from "./_abort.ts";
 import {
   checkIterable,
   checkMapOptions,
   checkModule,
   checkPositiveInteger,
+  checkSignal,
   checkTaskFunction,
   describeValue,
 } from "./_checks.ts";
@@ -50,6 +52,7 @@ import {
   RETURNED,
   STAR_CHUNK,
   type Status,
+  type ToWorker,
 } from "./protocol.ts";
 import { checkFromWorker, type FrameError } from "./framing.ts";
 import type { Backend, DenoPermissions, WorkerExit, WorkerHandle } from "./runtime/backend.ts";
@@ -98,6 +101,34 @@ export interface ShutdownOptions {
   readonly wait?: boolean;
   /** Cancel every future that has not started yet. @default {false} */
   readonly cancelFutures?: boolean;
+}
+
+/**
+ * Options of {@linkcode ProcessPoolExecutor.submitWith}: what `submit(fn, ...args)` cannot take, since every
+ * argument after `fn` is the task's.
+ *
+ * @example Cancelling queued tasks with an AbortSignal
+ * ```ts
+ * import { ProcessPoolExecutor, type SubmitOptions } from "@procpool/procpool";
+ * import assert from "node:assert/strict";
+ *
+ * const module = new URL("../conformance/tasks/basic.ts", import.meta.url);
+ * await using pool = new ProcessPoolExecutor({ module, maxWorkers: 1 });
+ * const controller = new AbortController();
+ * const options: SubmitOptions = { signal: controller.signal };
+ * const futures = [1, 2, 3].map((x) => pool.submitWith(options, "double", x));
+ * controller.abort(); // before the pool handed any of them to a worker (it does so once this code awaits)
+ * assert.ok(futures.every((f) => f.cancelled()));
+ * ```
+ */
+export interface SubmitOptions {
+  /**
+   * Cancels the task if it is still pending when the signal aborts (as `future.cancel()` does); once the task is
+   * running or done, an abort changes nothing. A signal aborted already makes `submitWith` throw `signal.reason`
+   * and submit nothing.
+   * @default {undefined}
+   */
+  readonly signal?: AbortSignal;
 }
 
 type PoolState = "open" | "shutting-down" | "closed" | "broken";
@@ -261,11 +292,84 @@ export class ProcessPoolExecutor implements AsyncDisposable {
    * @throws {TypeError} when `fn` is neither a function nor a string.
    */
   submit<F extends TaskFunction>(fn: F, ...args: Parameters<F>): Future<Awaited<ReturnType<F>>>;
+  /**
+   * Schedules the export named `fn`, as above; the result type `R` is the caller's to state (`unknown` unless
+   * given), since a name carries no type.
+   *
+   * @typeParam R The task's result type.
+   */
   submit<R = unknown>(fn: string, ...args: unknown[]): Future<R>;
   submit(fn: TaskFunction | string, ...args: unknown[]): Future<unknown> {
     this.#checkOpen();
     checkTaskFunction(fn);
     return this.#submitTask(fn, args, CALL);
+  }
+
+  /**
+   * {@linkcode ProcessPoolExecutor.submit} with options first: `signal` ties the task to an `AbortSignal`. An
+   * abort while the task is pending cancels its future, exactly as `future.cancel()` does (it becomes cancelled,
+   * its done-callbacks run, `result()` rejects with {@linkcode CancelledError}); once the task is running or done,
+   * an abort changes nothing, as `cancel()` does not (Python cannot stop a running call either). A signal aborted
+   * already throws `signal.reason` from this call, and nothing is submitted.
+   *
+   * A method of its own because `submit(fn, ...args)` mirrors Python's `*args`: an options object at the end would
+   * be one more argument for the task. (`submit(…)` followed by a `future.cancelOn(signal)` could not keep an
+   * aborted signal from submitting the task.) Any number of tasks may share one signal: the pool listens to it
+   * once, and stops listening when its last task is done.
+   *
+   * @typeParam F The task function's type, for the argument and result types.
+   * @param options `signal`: aborting it cancels the task while it is pending.
+   * @param fn An export of the task module: the function itself or its export name.
+   * @param args The arguments; they are copied (structured-clone rules) when `submitWith` is called.
+   * @returns The task's future, as `submit` returns it.
+   * @throws {unknown} `signal.reason`, when the signal is aborted already.
+   * @throws {TypeError} `options` not an object, `signal` not an AbortSignal, or `fn` neither a function nor a
+   *   string.
+   * @throws {BrokenProcessPool} / {RuntimeError} as `submit`.
+   *
+   * @example Cancelling a task that is still queued
+   * ```ts
+   * import { CancelledError, ProcessPoolExecutor } from "@procpool/procpool";
+   * import assert from "node:assert/strict";
+   *
+   * const module = new URL("../conformance/tasks/basic.ts", import.meta.url);
+   * await using pool = new ProcessPoolExecutor({ module, maxWorkers: 1 });
+   * const controller = new AbortController();
+   * const future = pool.submitWith({ signal: controller.signal }, "double", 21);
+   * controller.abort(); // still pending: the pool hands tasks to workers only once this code awaits
+   * assert.equal(future.cancelled(), true);
+   * await assert.rejects(future.result(), CancelledError);
+   *
+   * // A signal that never aborts: the task runs as with submit().
+   * assert.equal(await pool.submitWith({ signal: new AbortController().signal }, "double", 21), 42);
+   * // A signal aborted already: nothing is submitted.
+   * assert.throws(() => pool.submitWith({ signal: AbortSignal.abort(new Error("stop")) }, "double", 1), {
+   *   message: "stop",
+   * });
+   * ```
+   */
+  submitWith<F extends TaskFunction>(
+    options: SubmitOptions,
+    fn: F,
+    ...args: Parameters<F>
+  ): Future<Awaited<ReturnType<F>>>;
+  /**
+   * Schedules the export named `fn` with `options`, as above; the result type `R` is the caller's to state.
+   *
+   * @typeParam R The task's result type.
+   */
+  submitWith<R = unknown>(options: SubmitOptions, fn: string, ...args: unknown[]): Future<R>;
+  submitWith(options: SubmitOptions, fn: TaskFunction | string, ...args: unknown[]): Future<unknown> {
+    if (options === null || typeof options !== "object") {
+      throw new TypeError(`Cannot submit: options must be an object such as { signal }, got ${describeValue(options)}`);
+    }
+    const signal = checkSignal(options.signal, "submit");
+    signal?.throwIfAborted();
+    this.#checkOpen();
+    checkTaskFunction(fn);
+    const future = this.#submitTask(fn, args, CALL);
+    if (signal !== undefined) cancelOnAbort(future, signal);
+    return future;
   }
 
   /**
@@ -275,9 +379,12 @@ export class ProcessPoolExecutor implements AsyncDisposable {
    *
    * @param fn An export of the task module, or its name.
    * @param iterable The items, each passed as the one argument.
-   * @param options `timeout` (from this call) and `chunksize` (items per message).
+   * @param options `timeout` (from this call), `chunksize` (items per message) and `signal` (aborting it cancels
+   *   the items not yet started, and iteration throws `signal.reason`).
+   * @throws {unknown} `signal.reason`, when the signal is aborted already: nothing is submitted.
    * @throws {RangeError} `chunksize` not an integer ≥ 1 ("chunksize must be >= 1."), or a NaN timeout.
-   * @throws {TypeError} a non-iterable; options that are an iterable (Python's `map(fn, xs, ys)`: use `starmap`).
+   * @throws {TypeError} a non-iterable; options that are an iterable (Python's `map(fn, xs, ys)`: use `starmap`);
+   *   a `signal` that is not an AbortSignal.
    * @throws {BrokenProcessPool} / {RuntimeError} as `submit`, unless `iterable` is empty.
    */
   map<F extends TaskFunction>(
@@ -285,9 +392,11 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     iterable: Iterable<Parameters<F>[0]>,
     options?: MapOptions,
   ): MapIterator<Awaited<ReturnType<F>>> {
-    const { chunksize, timeout } = checkMapOptions(options);
+    const { chunksize, timeout, signal } = checkMapOptions(options);
     checkIterable(iterable, "Cannot map: iterable must be an iterable");
-    return this.#mapItems(fn, [...iterable], false, chunksize, timeout) as MapIterator<Awaited<ReturnType<F>>>;
+    signal?.throwIfAborted();
+    const results = this.#mapItems(fn, [...iterable], false, chunksize, timeout, signal);
+    return results as MapIterator<Awaited<ReturnType<F>>>;
   }
 
   /**
@@ -301,14 +410,15 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     iterable: Iterable<Parameters<F>>,
     options?: MapOptions,
   ): MapIterator<Awaited<ReturnType<F>>> {
-    const { chunksize, timeout } = checkMapOptions(options, "starmap");
+    const { chunksize, timeout, signal } = checkMapOptions(options, "starmap");
     checkIterable(iterable, "Cannot starmap: iterable must be an iterable");
+    signal?.throwIfAborted();
     const argLists: unknown[][] = [];
     for (const item of iterable as Iterable<unknown>) {
       checkIterable(item, "Cannot starmap: each item of iterable must be an iterable of arguments");
       argLists.push([...(item as Iterable<unknown>)]);
     }
-    return this.#mapItems(fn, argLists, true, chunksize, timeout) as MapIterator<Awaited<ReturnType<F>>>;
+    return this.#mapItems(fn, argLists, true, chunksize, timeout, signal) as MapIterator<Awaited<ReturnType<F>>>;
   }
 
   /**
@@ -357,8 +467,9 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     spread: boolean,
     chunksize: number,
     timeout: number | undefined,
+    signal: AbortSignal | undefined,
   ): ResultIterator<unknown> {
-    if (items.length === 0) return new ResultIterator([], false, undefined);
+    if (items.length === 0) return new ResultIterator([], false, undefined, signal);
     this.#checkOpen();
     checkTaskFunction(fn);
     const deadline = timeout === undefined ? undefined : now() + timeout;
@@ -371,7 +482,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
         futures.push(this.#submitTask(fn, items.slice(i, i + chunksize), mode));
       }
     }
-    return new ResultIterator(futures, chunksize > 1, deadline);
+    return new ResultIterator(futures, chunksize > 1, deadline, signal);
   }
 
   // `args` is an array this pool owns: an argument list (CALL) or a chunk's items. A call that fails for its
@@ -606,7 +717,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     this.#workers.add(worker);
     handle.onMessage((message) => this.#onMessage(worker, message));
     handle.onExit((exit) => this.#onExit(worker, exit));
-    handle.send([HELLO, this.#hello!], this.#initBuffers);
+    handle.send([HELLO, this.#hello!] satisfies ToWorker, this.#initBuffers);
     return worker;
   }
 

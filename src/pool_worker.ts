@@ -11,6 +11,7 @@ import {
   RUN_ONE,
   STOP,
   type TaskBatch,
+  type ToWorker,
 } from "./protocol.ts";
 import type { WorkerHandle } from "./runtime/backend.ts";
 
@@ -147,7 +148,7 @@ export class PoolWorker {
   stop(): void {
     if (this.#state !== "starting" && this.#state !== "ready") return;
     this.#state = "stopping";
-    this.handle.send([STOP]);
+    this.handle.send([STOP] satisfies ToWorker);
   }
 
   /** Kills it: → `stopping`, unless it has exited. */
