@@ -644,7 +644,8 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     const horizon = Math.min(this.#pending.size, this.#maxWorkers + 1 + LOOK_PAST);
     for (let i = 0; i < horizon; i++) {
       const item = this.#pending.at(i)!;
-      if (!isStillPending(item)) continue;
+      // Only looked at: a cancelled task is told it never runs when it reaches the front (isStillPending).
+      if (!isWaiting(item)) continue;
       waiting++;
       if (waiting > starting && this.#workers.size < this.#maxWorkers) {
         // A worker the runtime refuses to start breaks the pool, which has failed every waiting task.
@@ -860,10 +861,15 @@ export class ProcessPoolExecutor implements AsyncDisposable {
 // Whether a task may still go to a worker: pending, or RUNNING in the parent's call queue (see #startWorkersFor); a
 // cancelled one is marked notified on the way (CPython's order).
 function isStillPending(item: WorkItem): boolean {
-  const future = item.future;
-  if (future.state === "PENDING" || (item.reserved && future.state === "RUNNING")) return true;
-  if (future.state === "CANCELLED") future.setRunningOrNotifyCancel();
+  if (isWaiting(item)) return true;
+  if (item.future.state === "CANCELLED") item.future.setRunningOrNotifyCancel();
   return false;
+}
+
+// Whether a task still waits for a worker, without a side effect.
+function isWaiting(item: WorkItem): boolean {
+  const state = item.future.state;
+  return state === "PENDING" || (item.reserved && state === "RUNNING");
 }
 
 function nameOf(fn: WorkItem["fn"]): string {
