@@ -386,6 +386,70 @@ describe("encode/decode of values (R10.1)", () => {
     assert.deepStrictEqual(back, structuredClone(p));
   });
 
+  it("R10.1 symbol-keyed properties do not travel, and what Object.prototype's enumerable properties add stays home", () => {
+    const tag = Symbol("tag");
+    const value = { a: 1, [tag]: { hidden: true }, b: { c: 2 } };
+    const back = roundTrip(value) as Record<PropertyKey, unknown>;
+    assert.deepStrictEqual(back, { a: 1, b: { c: 2 } });
+    assert.deepStrictEqual(back, structuredClone(value));
+    // Under a careless library's Object.prototype addition, a record still comes back with its own keys only.
+    Object.defineProperty(Object.prototype, "inherited", { value: { x: 1 }, enumerable: true, configurable: true });
+    try {
+      const row = roundTrip({ a: 1, nested: { b: [2] } }) as Record<string, unknown>;
+      assert.deepStrictEqual(Object.keys(row), ["a", "nested"]);
+      assert.deepStrictEqual(Object.keys(row.nested as object), ["b"]);
+    } finally {
+      delete (Object.prototype as { inherited?: unknown }).inherited;
+    }
+  });
+
+  it("R10.1 large plain data (thousands of records) travels as JSON text and comes back exactly", () => {
+    const rows = Array.from({ length: 5000 }, (_, i) => ({ x: i, y: i / 3, name: `r${i}`, ok: i % 2 === 0, n: null }));
+    // An own "__proto__" key and the codec's tag key, as only JSON.parse makes them, and a lone surrogate.
+    const value = JSON.parse('{"__proto__": {"polluted": true}, "\\u0000": "tag key"}') as Record<string, unknown>;
+    value.lone = "\ud800";
+    value.rows = rows;
+    const encoded = encode([value]) as Record<string, unknown>;
+    assert.equal(encoded["\u0000"], "J", "large plain data travels as text");
+    const back = (roundTrip([value]) as unknown[])[0] as Record<string, unknown>;
+    assertSame(back, value);
+    assert.ok(Object.hasOwn(back, "__proto__"));
+    assert.equal(Object.getPrototypeOf(back), Object.prototype);
+    assert.equal(back.lone, "\ud800");
+    assert.equal(({} as { polluted?: unknown }).polluted, undefined);
+  });
+
+  it("R10.1 large data with what JSON cannot carry takes the exact path: -0, NaN, undefined, holes, shared objects", () => {
+    const shared = { s: 1 };
+    const base = () => Array.from({ length: 5000 }, (_, i) => ({ i }));
+    const cases: [string, (rows: Record<string, unknown>[]) => void][] = [
+      ["-0", (rows) => (rows[4999].i = -0)],
+      ["NaN", (rows) => (rows[10].i = NaN)],
+      ["undefined", (rows) => (rows[20].i = undefined)],
+      ["a shared object", (rows) => ((rows[1].s = shared), (rows[2].s = shared))],
+      ["a cycle", (rows) => (rows[3].self = rows)],
+      ["a Date", (rows) => (rows[5].d = new Date(0))],
+      ["a hole", (rows) => delete rows[6]],
+    ];
+    for (const [what, change] of cases) {
+      const rows = base();
+      change(rows);
+      const encoded = encode(rows) as unknown;
+      assert.ok(Array.isArray(encoded), `${what}: not sent as JSON text`);
+      const back = roundTrip(rows) as Record<string, unknown>[];
+      assertSame(back, rows, what);
+    }
+    const back = roundTrip([{ a: shared, b: shared, pad: base() }]) as { a: object; b: object }[];
+    assert.equal(back[0].a, back[0].b, "a shared object stays shared");
+  });
+
+  it("R10.1 a value encoded as JSON text is a snapshot: later changes by the caller do not travel", () => {
+    const rows = Array.from({ length: 5000 }, (_, i) => ({ i }));
+    const encoded = encode(rows);
+    rows[0].i = 99;
+    assert.equal((decode(encoded) as { i: number }[])[0].i, 0);
+  });
+
   it("R10.1 boxed primitives survive as boxed primitives", () => {
     const values: object[] = [
       new Number(3),
