@@ -5,10 +5,15 @@ import { copyFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+// The project's pinned compiler, run by this Node (no PATH lookup, no shell).
+const tsc = fileURLToPath(new URL("../node_modules/typescript/bin/tsc", import.meta.url));
 rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true });
-// Run by `npm run build`, which puts node_modules/.bin (the pinned tsc) first on the PATH.
-const tsc = spawnSync("tsc", ["-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
-if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+const result = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+if (result.error) {
+  console.error(`build: cannot run ${tsc}: ${result.error.message} (run npm ci first)`);
+  process.exit(1);
+}
+if (result.status !== 0) process.exit(result.status ?? 1);
 // The one source file that is JavaScript already: a Node thread's bootstrap, which tsc does not copy.
 copyFileSync(
   new URL("../src/runtime/thread_entry.mjs", import.meta.url),

@@ -5,9 +5,9 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { currentRuntime } from "./runtime/detect.ts";
@@ -71,6 +71,13 @@ for (const backend of ["process", "worker"]) {
   await broken.shutdown();
   console.log(JSON.stringify(seen));
 }
+`;
+
+// A CommonJS user: require() of the package (its module graph has no top-level await).
+const REQUIRE = `
+const { ProcessPoolExecutor } = require("@procpool/procpool");
+const pool = new ProcessPoolExecutor({ module: require("node:url").pathToFileURL(__dirname + "/tasks.js"), maxWorkers: 1 });
+pool.submit("square", 6).result().then((v) => console.log("cjs", v)).finally(() => pool.shutdown());
 `;
 
 // A TypeScript user of the package: the declarations must resolve through the "types" condition.
@@ -168,6 +175,15 @@ describe("npm package", () => {
         "docs/rules.md",
       ]
     ) assert.ok(files.includes(needed), `${needed} is not in the package`);
+    // Every relative link in the package's Markdown points at a file the package holds.
+    for (const doc of files.filter((path) => path.endsWith(".md"))) {
+      const text = readFileSync(join(ROOT, doc), "utf8");
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^(https?:|mailto:|#)/.test(target)) continue;
+        const path = join(dirname(doc), target.split("#")[0]).replaceAll("\\", "/");
+        assert.ok(files.includes(path), `${doc} links to ${target}, which the package does not hold`);
+      }
+    }
     const sources = files.filter((path) => path.endsWith(".ts") && !path.endsWith(".d.ts"));
     assert.deepEqual(sources, [], "TypeScript sources in the package");
     assert.deepEqual(files.filter((path) => /\.test\.|_test_utils/.test(path)), [], "tests in the package");
@@ -204,6 +220,12 @@ describe("npm package", () => {
 
   // Declarations and Node's own TypeScript support are Node matters: checked once, from the Node run.
   if (currentRuntime() === "node") {
+    it("can be loaded by require() from CommonJS, where Node can require ES modules", () => {
+      writeFileSync(join(app, "main.cjs"), REQUIRE);
+      const stdout = ok(run(process.execPath, ["main.cjs"], app), "a CommonJS program");
+      assert.equal(stdout.trim(), "cjs 36");
+    });
+
     it("runs a TypeScript task module on a Node that strips types, with no loader", () => {
       writeFileSync(join(app, "typed_tasks.ts"), TYPED_TASKS);
       writeFileSync(join(app, "typed_main.mjs"), TYPED_MAIN);

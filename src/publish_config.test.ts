@@ -27,10 +27,10 @@ describe("publishing metadata", () => {
     const compiled = Object.fromEntries(
       Object.entries(deno.exports as Record<string, string>).map(([key, path]) => {
         const base = path.replace(/^\.\//, "./dist/").replace(/\.ts$/, "");
-        return [key, { types: `${base}.d.ts`, import: `${base}.js` }];
+        return [key, { types: `${base}.d.ts`, default: `${base}.js` }];
       }),
     );
-    assert.deepEqual(pkg.exports, compiled);
+    assert.deepEqual(pkg.exports, { ...compiled, "./package.json": "./package.json" });
     assert.equal(pkg.private, undefined, "package.json must not be private");
   });
 });

@@ -1,7 +1,8 @@
 // Entry point of a Node worker thread: give this thread a way to run TypeScript task modules, then serve from the
 // entry the parent names (thread_entry.ts from source, thread_entry.js where the package was compiled). Node 22.18+
-// and 23.6+ strip types themselves (`process.features.typescript`); before them, tsx's loader is installed when the
-// project has tsx (a thread does not inherit the parent's `--import tsx`).
+// and 23.6+ strip types themselves (`process.features.typescript`); before them, tsx's loader is installed here
+// when the project has tsx, so that a thread has it even where the parent got it other than by `--import tsx`
+// (tsx's register() API, a test runner), which a thread's execArgv does not carry.
 import process from "node:process";
 import { workerData } from "node:worker_threads";
 
