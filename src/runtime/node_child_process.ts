@@ -15,7 +15,7 @@ import { childExecArgv } from "./exec_argv.ts";
 declare const Deno: { execPath(): string };
 
 // The entry beside this file, with this file's extension: .ts from source, .js where a registry compiled it.
-const ENTRY = fileURLToPath(new URL(`./child_entry${extname(import.meta.url)}`, import.meta.url));
+const ENTRY = new URL(`./child_entry${extname(import.meta.url)}`, import.meta.url);
 
 const CLOSE_GRACE_MS = 500;
 
@@ -32,9 +32,12 @@ function startChild(options: BackendOptions): ChildProcess {
   if (currentRuntime() === "deno") {
     const modulePath = options.module.startsWith("file:") ? fileURLToPath(options.module) : undefined;
     const flags = permissionFlags(options.denoPermissions, modulePath);
-    return spawn(Deno.execPath(), ["run", ...flags, ENTRY, String(process.pid)], { stdio, serialization: "advanced" });
+    // `deno run` takes the entry by URL when procpool came from a registry (`jsr:`, `https:`).
+    const entry = ENTRY.protocol === "file:" ? fileURLToPath(ENTRY) : ENTRY.href;
+    return spawn(Deno.execPath(), ["run", ...flags, entry, String(process.pid)], { stdio, serialization: "advanced" });
   }
-  return fork(ENTRY, [String(process.pid)], { stdio, execArgv: childExecArgv(), serialization: "advanced" });
+  const entry = fileURLToPath(ENTRY);
+  return fork(entry, [String(process.pid)], { stdio, execArgv: childExecArgv(), serialization: "advanced" });
 }
 
 /** Creates the backend that starts one child process per worker. */

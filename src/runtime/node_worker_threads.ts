@@ -26,7 +26,9 @@ const FORMAT = frameFormat(currentRuntime(), "worker");
 // and Node refuses process-wide flags (`--expose-gc`, …) in an explicit list: then the thread gets none (its
 // bootstrap installs tsx by itself).
 function startThread(): [Worker, MessagePort] {
-  if (currentRuntime() !== "node") return thread(ENTRY, undefined);
+  if (currentRuntime() !== "node") {
+    return thread(ENTRY.protocol === "file:" ? ENTRY : remoteBootstrap(ENTRY), undefined);
+  }
   const flags = threadExecArgv();
   if (flags.length === process.execArgv.length) return thread(NODE_BOOTSTRAP, undefined);
   try {
@@ -41,6 +43,12 @@ function thread(entry: URL, execArgv: string[] | undefined): [Worker, MessagePor
   const { port1: port, port2: theirs } = new MessageChannel();
   const workerData = { entry: ENTRY.href, port: theirs };
   return [new Worker(entry, { workerData, transferList: [theirs], execArgv }), port];
+}
+
+// A thread starts from a file or a data: URL only; procpool imported from a registry by URL (Deno with `jsr:` or
+// `https:`) has its entry at an https: URL, which a one-line data: module imports.
+function remoteBootstrap(entry: URL): URL {
+  return new URL(`data:text/javascript,${encodeURIComponent(`import ${JSON.stringify(entry.href)};`)}`);
 }
 
 /** Creates the backend that starts one worker thread per worker. */
