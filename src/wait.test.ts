@@ -700,6 +700,45 @@ describe("wait() and asCompleted() with an AbortSignal (R6.1, R6.2, R9.4)", () =
     assert.equal(listeners(), 0);
   });
 
+  it("R6.4 twenty concurrent wait() and asCompleted() calls on one signal add one listener to it between them, and no MaxListenersExceededWarning", async () => {
+    // Node warns at the eleventh listener on one EventTarget; the count shows the same thing on every runtime.
+    const warnings: string[] = [];
+    const proc = (globalThis as {
+      process?: { on?(event: string, fn: (w: Error) => void): void; off?(event: string, fn: (w: Error) => void): void };
+    }).process;
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    proc?.on?.("warning", onWarning);
+    try {
+      const { controller, signal, listeners } = countedAbort();
+      const futures = Array.from({ length: 20 }, () => new Future<number>());
+      const waits = futures.map((f) => wait([f], { signal }));
+      const iterators = futures.map((f) => asCompleted([f], { signal }));
+      const nexts = iterators.map((it) => it.next());
+      assert.equal(listeners(), 1, "one listener for 20 waits and 20 asCompleted iterations");
+      futures.slice(0, 10).forEach((f, i) => f.setResult(i));
+      await Promise.all(waits.slice(0, 10));
+      await Promise.all(nexts.slice(0, 10));
+      assert.equal(listeners(), 1, "still listening for the calls not settled");
+      const reason = new Error("stop");
+      controller.abort(reason);
+      for (const waiting of waits.slice(10)) await assert.rejects(waiting, (e) => e === reason);
+      for (const next of nexts.slice(10)) await assert.rejects(next, (e) => e === reason);
+      assert.equal(listeners(), 0);
+      futures.slice(10).forEach((f) => assert.equal(f.cancelled() || f.done(), false, "an abort leaves futures alone"));
+      const again = Array.from({ length: 20 }, () => new Future<number>());
+      const { signal: other, listeners: otherListeners } = countedAbort();
+      const settled = again.map((f) => wait([f], { signal: other }));
+      assert.equal(otherListeners(), 1);
+      again.forEach((f) => f.setResult(1));
+      await Promise.all(settled);
+      assert.equal(otherListeners(), 0, "the last call to settle removed the shared listener");
+      await tick(); // Node emits warnings on a later tick
+      assert.deepEqual(warnings.filter((w) => /MaxListeners|memory leak/.test(w)), []);
+    } finally {
+      proc?.off?.("warning", onWarning);
+    }
+  });
+
   it("R6.2 asCompleted({ signal }): an abort rejects the waiting next() with signal.reason; later calls are done", async () => {
     const { sf, pf } = fixtures();
     const { controller, signal, listeners } = countedAbort();
