@@ -807,9 +807,18 @@ describe("wait() and asCompleted() with an AbortSignal (R6.1, R6.2, R9.4)", () =
     pending.setResult(0);
   });
 
-  it("R9.4 a signal that is not an AbortSignal is a TypeError naming signal, from wait() and asCompleted()", async () => {
+  it("R9.7 signal: null means no signal (as in fetch), for wait() and asCompleted()", async () => {
+    const { sf, pf } = fixtures();
+    sameMembers((await wait([sf], { signal: null } as never)).done, [sf]);
+    sameMembers((await wait([pf], { signal: null, timeout: 0 } as never)).notDone, [pf]);
+    const seen: unknown[] = [];
+    for await (const f of asCompleted([sf], { signal: null } as never)) seen.push(f);
+    assert.deepEqual(seen, [sf]);
+  });
+
+  it("R9.7 a signal that is not an AbortSignal is a TypeError naming signal, from wait() and asCompleted()", async () => {
     const { sf } = fixtures();
-    for (const signal of [null, "abort", 1, {}, { aborted: false }, new AbortController(), () => {}]) {
+    for (const signal of ["abort", 1, {}, { aborted: false }, new AbortController(), () => {}]) {
       await assert.rejects(wait([sf], { signal } as never), (e: unknown) => {
         assert.ok(e instanceof TypeError, `wait: ${e}`);
         assert.match(e.message, /\bsignal must be an AbortSignal\b/);
