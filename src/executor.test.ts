@@ -340,6 +340,27 @@ describe("ProcessPoolExecutor with an AbortSignal (in-memory backend)", () => {
     await pool.shutdown();
   });
 
+  it("R4.6 submitWith() with a signal aborted already still throws a bad fn's TypeError, a closed pool's RuntimeError and a broken pool's BrokenProcessPool first", async () => {
+    const backend = memoryBackend();
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
+    const signal = AbortSignal.abort(new Error("aborted before"));
+    for (const fn of [1, null, {}] as never[]) {
+      assert.throws(() => pool.submitWith({ signal }, fn, 1), TypeError, "a bad fn is reported, not hidden");
+    }
+    assert.throws(() => pool.submitWith({ signal }, "double", 1), (e) => e === signal.reason, "then the signal");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(backend.workers.length, 0, "nothing was submitted");
+    const running = pool.submit("slowDouble", 1, 1000);
+    await until(() => running.running() && backend.workers.length === 1, "a task to run");
+    backend.workers[0].crash({ code: 1, signal: null });
+    assert.ok(await within(running.exception()) instanceof BrokenProcessPool, "the pool is broken");
+    assert.throws(() => pool.submitWith({ signal }, "double", 1), BrokenProcessPool);
+    await pool.shutdown();
+    const closed = new ProcessPoolExecutor({ module, maxWorkers: 1, backend: memoryBackend() });
+    await closed.shutdown();
+    assert.throws(() => closed.submitWith({ signal }, "double", 1), RuntimeError);
+  });
+
   it("R4.2 submitWith(): without a signal, or with one that never aborts, the task runs as submit() runs it; a done task holds no listener", async () => {
     const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend: memoryBackend() });
     const { signal, listeners } = countedAbort();
