@@ -653,8 +653,8 @@ describe("asCompleted() (R6.2, R6.3, R9.3, R9.4)", () => {
   });
 });
 
-describe("wait() and asCompleted() with an AbortSignal (R6.1, R6.2, R9.4)", () => {
-  it("R6.1 wait({ signal }) rejects with signal.reason when the signal aborts, and leaves the futures as they were", async () => {
+describe("wait() and asCompleted() with an AbortSignal (R6.4, R6.5, R9.7)", () => {
+  it("R6.4 wait({ signal }) rejects with signal.reason when the signal aborts, and leaves the futures as they were", async () => {
     const { pf, rf, sf } = fixtures();
     const { controller, signal, listeners } = countedAbort();
     const waiting = wait([pf, rf, sf], { signal });
@@ -668,14 +668,14 @@ describe("wait() and asCompleted() with an AbortSignal (R6.1, R6.2, R9.4)", () =
     assert.equal(listeners(), 0);
   });
 
-  it("R6.1 wait({ signal }) with a signal aborted already rejects with signal.reason, even when the condition holds", async () => {
+  it("R6.4 wait({ signal }) with a signal aborted already rejects with signal.reason, even when the condition holds", async () => {
     const { sf } = fixtures();
     const reason = new Error("aborted before");
     await assert.rejects(wait([sf], { signal: AbortSignal.abort(reason) }), (e) => e === reason);
     await assert.rejects(wait([], { signal: AbortSignal.abort("any value") }), (e) => e === "any value");
   });
 
-  it("R6.1 wait({ signal }) that resolves (condition, timeout, at once) leaves no listener, and a later abort changes nothing", async () => {
+  it("R6.4 wait({ signal }) that resolves (condition, timeout, at once) leaves no listener, and a later abort changes nothing", async () => {
     const { controller, signal, listeners } = countedAbort();
     const { sf } = fixtures();
     const slow = new Future<number>();
@@ -691,7 +691,7 @@ describe("wait() and asCompleted() with an AbortSignal (R6.1, R6.2, R9.4)", () =
     slow.setResult(2);
   });
 
-  it("R6.1 many waits sharing one long-lived signal leave no listener behind", async () => {
+  it("R6.4 many waits sharing one long-lived signal leave no listener behind", async () => {
     const { signal, listeners } = countedAbort();
     for (let i = 0; i < 50; i++) {
       const f = later<number>(0, (x) => x.setResult(i));
@@ -739,7 +739,7 @@ describe("wait() and asCompleted() with an AbortSignal (R6.1, R6.2, R9.4)", () =
     }
   });
 
-  it("R6.2 asCompleted({ signal }): an abort rejects the waiting next() with signal.reason; later calls are done", async () => {
+  it("R6.5 asCompleted({ signal }): an abort rejects the waiting next() with signal.reason; later calls are done", async () => {
     const { sf, pf } = fixtures();
     const { controller, signal, listeners } = countedAbort();
     const it = asCompleted([sf, pf], { signal });
@@ -759,7 +759,7 @@ describe("wait() and asCompleted() with an AbortSignal (R6.1, R6.2, R9.4)", () =
     assert.deepEqual(await it.next(), { value: undefined, done: true });
   });
 
-  it("R6.2 asCompleted({ signal }): an abort while no next() waits makes the next call throw signal.reason once, even with futures ready", async () => {
+  it("R6.5 asCompleted({ signal }): an abort while no next() waits makes the next call throw signal.reason once, even with futures ready", async () => {
     const a = new Future<number>();
     const b = new Future<number>();
     const { controller, signal } = countedAbort();
@@ -773,7 +773,7 @@ describe("wait() and asCompleted() with an AbortSignal (R6.1, R6.2, R9.4)", () =
     assert.deepEqual(await it.next(), { value: undefined, done: true });
   });
 
-  it("R6.2 asCompleted({ signal }): an abort between the call and the first next() throws at that next()", async () => {
+  it("R6.5 asCompleted({ signal }): an abort between the call and the first next() throws at that next()", async () => {
     const { pf } = fixtures();
     const { controller, signal, listeners } = countedAbort();
     const it = asCompleted([pf], { signal });
@@ -783,13 +783,13 @@ describe("wait() and asCompleted() with an AbortSignal (R6.1, R6.2, R9.4)", () =
     assert.equal(listeners(), 0);
   });
 
-  it("R6.2 asCompleted({ signal }) with a signal aborted already throws signal.reason at the call", () => {
+  it("R6.5 asCompleted({ signal }) with a signal aborted already throws signal.reason at the call", () => {
     const { pf } = fixtures();
     const reason = new Error("aborted before");
     assert.throws(() => asCompleted([pf], { signal: AbortSignal.abort(reason) }), (e) => e === reason);
   });
 
-  it("R6.2 asCompleted({ signal }): an iteration that ended (done, timeout, return()) holds no listener; a later abort changes nothing", async () => {
+  it("R6.5 asCompleted({ signal }): an iteration that ended (done, timeout, return()) holds no listener; a later abort changes nothing", async () => {
     const { controller, signal, listeners } = countedAbort();
     const f = later<number>(5, (x) => x.setResult(1));
     assert.deepEqual(await within(collect(asCompleted([f], { signal }))), [f]);
