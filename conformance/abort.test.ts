@@ -1,5 +1,5 @@
-// AbortSignal with real pools: submitWith({ signal }) cancels a task while it is pending, map({ signal }) cancels
-// the items not started and throws signal.reason, wait({ signal }) and asCompleted({ signal }) stop waiting
+// AbortSignal with real pools: submitWith({ signal }) cancels a task while it is PENDING, map({ signal }) cancels
+// the items still PENDING and throws signal.reason, wait({ signal }) and asCompleted({ signal }) stop waiting
 // without touching the futures, and a signal aborted already throws at the call and runs nothing. Tasks block on
 // a file the test creates, so that what is running and what is pending is decided by events, not by timing.
 
@@ -67,7 +67,7 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 for (const backend of backends) {
   describe(`AbortSignal on a real pool (${runtime}, ${backend})`, () => {
     it(
-      "R4.2 submitWith({ signal }): an abort cancels the tasks still pending; the running one is untouched and finishes",
+      "R4.6 submitWith({ signal }): an abort cancels the tasks still PENDING; the running one is untouched and finishes",
       LONG,
       async () => {
         await withPool(backend, async (pool, gate) => {
@@ -95,7 +95,7 @@ for (const backend of backends) {
     );
 
     it(
-      "R5.3 map({ signal }): an abort rejects the waiting next() with signal.reason and cancels the items not started; running items finish",
+      "R5.7 map({ signal }): an abort rejects the waiting next() with signal.reason and cancels the items still PENDING; running items finish",
       LONG,
       async () => {
         await withPool(backend, async (pool, gate) => {
@@ -119,7 +119,7 @@ for (const backend of backends) {
     );
 
     it(
-      "R6.1 wait({ signal }): an abort rejects the wait with signal.reason; the pool futures are untouched",
+      "R6.4 wait({ signal }): an abort rejects the wait with signal.reason; the pool futures are untouched",
       LONG,
       async () => {
         await withPool(backend, async (pool, gate) => {
@@ -140,7 +140,7 @@ for (const backend of backends) {
     );
 
     it(
-      "R6.2 asCompleted({ signal }): an abort makes the waiting next() throw signal.reason, then the iteration is done",
+      "R6.5 asCompleted({ signal }): an abort makes the waiting next() throw signal.reason, then the iteration is done",
       LONG,
       async () => {
         await withPool(backend, async (pool, gate) => {
@@ -163,7 +163,7 @@ for (const backend of backends) {
     );
 
     it(
-      "R4.2 R5.3 R6 a signal aborted already throws signal.reason at the call (wait: rejects), and nothing runs",
+      "R4.6 R5.7 R6.4 R6.5 a signal aborted already throws signal.reason at the call (wait: rejects), and nothing runs",
       LONG,
       async () => {
         await withPool(backend, async (pool, gate) => {

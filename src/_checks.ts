@@ -52,9 +52,12 @@ export function checkMapOptions(
   return { chunksize, timeout, signal: checkSignal(options?.signal, method) };
 }
 
-/** `signal`, unless it is given and not an AbortSignal: a TypeError naming it ("Cannot `action`: signal …"). */
+/**
+ * `signal`, unless it is given and not an AbortSignal: a TypeError naming it ("Cannot `action`: signal …").
+ * `null` means no signal, as in `fetch`'s `RequestInit`.
+ */
 export function checkSignal(signal: unknown, action: string): AbortSignal | undefined {
-  if (signal === undefined) return undefined;
+  if (signal === undefined || signal === null) return undefined;
   if (!(signal instanceof AbortSignal)) {
     throw new TypeError(`Cannot ${action}: signal must be an AbortSignal, got ${describeValue(signal)}`);
   }

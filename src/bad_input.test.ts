@@ -183,12 +183,15 @@ async function attempt(call: () => unknown, what: string): Promise<Outcome> {
   return { ok: true, value: returned };
 }
 
-/** A fresh AbortSignal that is not aborted: the valid value of a `signal` option. */
-const signalArbitrary: fc.Arbitrary<unknown> = fc.constant(null).map(() => new AbortController().signal);
+/** A valid `signal` option: a fresh AbortSignal that is not aborted, or `null` (no signal). */
+const signalArbitrary: fc.Arbitrary<unknown> = fc.oneof(
+  { arbitrary: fc.constant(null).map(() => new AbortController().signal), weight: 3 },
+  { arbitrary: fc.constant(null), weight: 1 },
+);
 
-/** What a `signal` option accepts: left out, or an AbortSignal. */
+/** What a `signal` option accepts: left out, `null` (no signal, as in fetch), or an AbortSignal. */
 function isSignal(value: unknown): boolean {
-  return value === undefined || value instanceof AbortSignal;
+  return value === undefined || value === null || value instanceof AbortSignal;
 }
 
 /** Whether `value` is what an `options` parameter accepts: left out, or an object (arrays included). */
@@ -746,11 +749,11 @@ describe("R9 bad input to the executor (examples)", () => {
     }
   });
 
-  it("R9 a signal that is not an AbortSignal is a TypeError naming signal, from map(), starmap() and submitWith(), and nothing is submitted", async () => {
+  it("R9.7 a signal that is not an AbortSignal (nor null) is a TypeError naming signal, from map(), starmap() and submitWith(), and nothing is submitted", async () => {
     const backend = memoryBackend();
     const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
     try {
-      for (const signal of [null, "abort", 0, {}, { aborted: true, reason: 1 }, new AbortController(), () => {}]) {
+      for (const signal of ["abort", 0, {}, { aborted: true, reason: 1 }, new AbortController(), () => {}]) {
         for (
           const [what, call] of [
             [`map("identity", [1], { signal: ${show(signal)} })`, () => pool.map("identity", [1], { signal } as never)],
@@ -779,6 +782,21 @@ describe("R9 bad input to the executor (examples)", () => {
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
       assert.equal(backend.workers.length, 0, "no bad call submitted anything");
+    } finally {
+      await dispose(pool);
+    }
+  });
+
+  it("R9.7 signal: null means no signal (as in fetch): map(), starmap() and submitWith() run as without one", async () => {
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend: memoryBackend() });
+    try {
+      const mapped: unknown[] = [];
+      for await (const x of pool.map("identity", [1, 2], { signal: null } as never)) mapped.push(x);
+      assert.deepEqual(mapped, [1, 2]);
+      const starmapped: unknown[] = [];
+      for await (const x of pool.starmap("add", [[1, 2]], { signal: null } as never)) starmapped.push(x);
+      assert.deepEqual(starmapped, [3]);
+      assert.equal(await pool.submitWith({ signal: null } as never, "identity", 7).result(), 7);
     } finally {
       await dispose(pool);
     }

@@ -305,7 +305,7 @@ async function until(condition: () => boolean, what: string, ms = 5_000): Promis
 }
 
 describe("ProcessPoolExecutor with an AbortSignal (in-memory backend)", () => {
-  it("R4.2 submitWith({ signal }): an abort cancels the tied tasks still pending, never the running one; they are never sent", async () => {
+  it("R4.6 submitWith({ signal }): an abort cancels the tied tasks still PENDING, never a RUNNING one (held in the call queue included); the cancelled are never sent", async () => {
     const backend = memoryBackend();
     const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
     const { controller, signal, listeners } = countedAbort();
@@ -329,7 +329,7 @@ describe("ProcessPoolExecutor with an AbortSignal (in-memory backend)", () => {
     await pool.shutdown();
   });
 
-  it("R4.2 submitWith({ signal }): a signal aborted already throws signal.reason at the call and submits nothing", async () => {
+  it("R4.6 submitWith({ signal }): a signal aborted already throws signal.reason at the call and submits nothing", async () => {
     const backend = memoryBackend();
     const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
     const reason = new Error("aborted before");
@@ -340,7 +340,28 @@ describe("ProcessPoolExecutor with an AbortSignal (in-memory backend)", () => {
     await pool.shutdown();
   });
 
-  it("R4.2 submitWith(): without a signal, or with one that never aborts, the task runs as submit() runs it; a done task holds no listener", async () => {
+  it("R4.6 submitWith() with a signal aborted already still throws a bad fn's TypeError, a closed pool's RuntimeError and a broken pool's BrokenProcessPool first", async () => {
+    const backend = memoryBackend();
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
+    const signal = AbortSignal.abort(new Error("aborted before"));
+    for (const fn of [1, null, {}] as never[]) {
+      assert.throws(() => pool.submitWith({ signal }, fn, 1), TypeError, "a bad fn is reported, not hidden");
+    }
+    assert.throws(() => pool.submitWith({ signal }, "double", 1), (e) => e === signal.reason, "then the signal");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(backend.workers.length, 0, "nothing was submitted");
+    const running = pool.submit("slowDouble", 1, 1000);
+    await until(() => running.running() && backend.workers.length === 1, "a task to run");
+    backend.workers[0].crash({ code: 1, signal: null });
+    assert.ok(await within(running.exception()) instanceof BrokenProcessPool, "the pool is broken");
+    assert.throws(() => pool.submitWith({ signal }, "double", 1), BrokenProcessPool);
+    await pool.shutdown();
+    const closed = new ProcessPoolExecutor({ module, maxWorkers: 1, backend: memoryBackend() });
+    await closed.shutdown();
+    assert.throws(() => closed.submitWith({ signal }, "double", 1), RuntimeError);
+  });
+
+  it("R4.6 submitWith(): without a signal, or with one that never aborts, the task runs as submit() runs it; a done task holds no listener", async () => {
     const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend: memoryBackend() });
     const { signal, listeners } = countedAbort();
     assert.equal(await pool.submitWith({}, "double", 21), 42);
@@ -352,7 +373,7 @@ describe("ProcessPoolExecutor with an AbortSignal (in-memory backend)", () => {
     assert.throws(() => pool.submitWith({ signal }, "double", 1), RuntimeError);
   });
 
-  it("R5.3 starmap({ signal }): an abort cancels the items not started, rejects the waiting next() with signal.reason, and running items finish", async () => {
+  it("R5.7 starmap({ signal }): an abort cancels the items still PENDING, rejects the waiting next() with signal.reason, and running items finish", async () => {
     const backend = memoryBackend();
     const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
     await pool.submit("double", 1); // the worker is up
@@ -371,7 +392,7 @@ describe("ProcessPoolExecutor with an AbortSignal (in-memory backend)", () => {
     assert.ok(sent <= 4, `only the items already handed out ran, not ${sent} of 10`);
   });
 
-  it("R5.3 map() and starmap() with a signal aborted already throw signal.reason at the call, read nothing and submit nothing", async () => {
+  it("R5.7 map() and starmap() with a signal aborted already throw signal.reason at the call, read nothing and submit nothing", async () => {
     const backend = memoryBackend();
     const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
     let read = 0;
@@ -392,7 +413,7 @@ describe("ProcessPoolExecutor with an AbortSignal (in-memory backend)", () => {
     await pool.shutdown();
   });
 
-  it("R5.1 map({ signal }) with a signal that never aborts yields every result, and holds no listener at the end", async () => {
+  it("R5.7 map({ signal }) with a signal that never aborts yields every result, and holds no listener at the end", async () => {
     const pool = new ProcessPoolExecutor({ module, maxWorkers: 2, backend: memoryBackend() });
     const { signal, listeners } = countedAbort();
     const seen: number[] = [];

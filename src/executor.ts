@@ -307,10 +307,13 @@ export class ProcessPoolExecutor implements AsyncDisposable {
 
   /**
    * {@linkcode ProcessPoolExecutor.submit} with options first: `signal` ties the task to an `AbortSignal`. An
-   * abort while the task is pending cancels its future, exactly as `future.cancel()` does (it becomes cancelled,
-   * its done-callbacks run, `result()` rejects with {@linkcode CancelledError}); once the task is running or done,
-   * an abort changes nothing, as `cancel()` does not (Python cannot stop a running call either). A signal aborted
-   * already throws `signal.reason` from this call, and nothing is submitted.
+   * abort while the task is still PENDING cancels its future, exactly as `future.cancel()` does (it becomes
+   * cancelled, its done-callbacks run, `result()` rejects with {@linkcode CancelledError}); once the task is
+   * RUNNING or done, an abort changes nothing, as `cancel()` does not (Python cannot stop a running call either).
+   * RUNNING includes a task that has not started yet but is held in the pool's call queue (up to
+   * `maxWorkers + 1` tasks, as in CPython): it still runs after an abort. A signal aborted already throws
+   * `signal.reason` from this call, and nothing is submitted; the arguments and the pool's state are checked
+   * first, so an aborted signal never hides a wrong `fn` or a closed pool.
    *
    * A method of its own because `submit(fn, ...args)` mirrors Python's `*args`: an options object at the end would
    * be one more argument for the task. (`submit(…)` followed by a `future.cancelOn(signal)` could not keep an
@@ -318,14 +321,14 @@ export class ProcessPoolExecutor implements AsyncDisposable {
    * once, and stops listening when its last task is done.
    *
    * @typeParam F The task function's type, for the argument and result types.
-   * @param options `signal`: aborting it cancels the task while it is pending.
+   * @param options `signal`: aborting it cancels the task while it is still PENDING.
    * @param fn An export of the task module: the function itself or its export name.
    * @param args The arguments; they are copied (structured-clone rules) when `submitWith` is called.
    * @returns The task's future, as `submit` returns it.
-   * @throws {unknown} `signal.reason`, when the signal is aborted already.
-   * @throws {TypeError} `options` not an object, `signal` not an AbortSignal, or `fn` neither a function nor a
-   *   string.
+   * @throws {TypeError} `options` not an object, `signal` neither an AbortSignal nor `undefined`/`null`, or `fn`
+   *   neither a function nor a string.
    * @throws {BrokenProcessPool} / {RuntimeError} as `submit`.
+   * @throws {unknown} `signal.reason`, when the signal is aborted already (and nothing above applies).
    *
    * @example Cancelling a task that is still queued
    * ```ts
@@ -364,9 +367,10 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       throw new TypeError(`Cannot submit: options must be an object such as { signal }, got ${describeValue(options)}`);
     }
     const signal = checkSignal(options.signal, "submit");
-    signal?.throwIfAborted();
     this.#checkOpen();
     checkTaskFunction(fn);
+    // After the other checks: an aborted signal must not hide a programming error or a closed pool.
+    signal?.throwIfAborted();
     const future = this.#submitTask(fn, args, CALL);
     if (signal !== undefined) cancelOnAbort(future, signal);
     return future;

@@ -198,8 +198,8 @@ describe("map() results with parallel next() calls (R5.1–R5.5)", () => {
   });
 });
 
-describe("map() results with an AbortSignal (R5.3)", () => {
-  it("R5.3 map({ signal }): an abort cancels the items not started and rejects the waiting next() with signal.reason; the calls behind it resolve done", async () => {
+describe("map() results with an AbortSignal (R5.7)", () => {
+  it("R5.7 map({ signal }): an abort cancels the items not started and rejects the waiting next() with signal.reason; the calls behind it resolve done", async () => {
     const first = running();
     const rest = [new Future<unknown>(), new Future<unknown>(), new Future<unknown>()];
     const { controller, signal, listeners } = countedAbort();
@@ -218,7 +218,7 @@ describe("map() results with an AbortSignal (R5.3)", () => {
     assert.equal(listeners(), 0);
   });
 
-  it("R5.3 map({ signal }): an abort while no next() waits makes the next call throw signal.reason, once, even with results ready", async () => {
+  it("R5.7 map({ signal }): an abort while no next() waits makes the next call throw signal.reason, once, even with results ready", async () => {
     const futures = [running(), running(), new Future<unknown>()];
     futures[0].setResult(chunk([1, 2, 3]));
     const { controller, signal, listeners } = countedAbort();
@@ -232,7 +232,38 @@ describe("map() results with an AbortSignal (R5.3)", () => {
     assert.deepEqual(await it.next(), DONE);
   });
 
-  it("R5.3 map({ signal }): the listener goes when every item has arrived; a later abort still throws at the next call", async () => {
+  it("R5.7 map({ signal }): a map never iterated stops listening once every item is done; a later abort still throws at the next call", async () => {
+    const futures = [running(), running(), new Future<unknown>()];
+    const { controller, signal, listeners } = countedAbort();
+    const maps = Array.from({ length: 15 }, () => new ResultIterator(futures, false, undefined, signal));
+    assert.equal(listeners(), 1, "15 maps on one signal share one listener");
+    futures[0].setResult(1);
+    futures[1].setResult(2);
+    assert.equal(listeners(), 1, "an item still pending: an abort could cancel it");
+    futures[2].setRunningOrNotifyCancel();
+    futures[2].setResult(3);
+    assert.equal(listeners(), 0, "every item is done: nothing keeps the maps reachable from the signal");
+    const reason = new Error("late abort");
+    controller.abort(reason);
+    for (const it of maps) {
+      await assert.rejects(it.next(), (e) => e === reason);
+      assert.deepEqual(await it.next(), DONE);
+    }
+  });
+
+  it("R5.7 map({ signal }): a map read partly and dropped (no return()) stops listening once its items are done", async () => {
+    const futures = [running(), running(), running()];
+    const { signal, listeners } = countedAbort();
+    const it = new ResultIterator(futures, false, undefined, signal);
+    futures[0].setResult("a");
+    assert.deepEqual(await it.next(), { value: "a", done: false });
+    assert.equal(listeners(), 1);
+    futures[1].setResult("b");
+    futures[2].setException(new Error("boom"));
+    assert.equal(listeners(), 0);
+  });
+
+  it("R5.7 map({ signal }): the listener goes when every item is done; a later abort still throws at the next call", async () => {
     const futures = [running(), running()];
     futures[0].setResult(chunk([1, 2]));
     futures[1].setResult(chunk([3, 4]));
@@ -248,7 +279,7 @@ describe("map() results with an AbortSignal (R5.3)", () => {
     assert.deepEqual(await it.next(), DONE);
   });
 
-  it("R5.3 map({ signal }): iteration that ends (done, failure, return()) removes its listener; a later abort changes nothing", async () => {
+  it("R5.7 map({ signal }): iteration that ends (done, failure, return()) removes its listener; a later abort changes nothing", async () => {
     const { controller, signal, listeners } = countedAbort();
     // Done.
     const a = [running(), running()];
@@ -273,7 +304,7 @@ describe("map() results with an AbortSignal (R5.3)", () => {
     assert.equal(c[0].running(), true);
   });
 
-  it("R5.3 map({ signal }): an empty map holds no listener, and throws signal.reason at the next call after an abort", async () => {
+  it("R5.7 map({ signal }): an empty map holds no listener, and throws signal.reason at the next call after an abort", async () => {
     const { controller, signal, listeners } = countedAbort();
     const empty = new ResultIterator([], false, undefined, signal);
     assert.equal(listeners(), 0);

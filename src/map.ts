@@ -3,7 +3,7 @@
 import { onAbort } from "./_abort.ts";
 import { now } from "./_clock.ts";
 import { type Deferred, deferred } from "./_deferred.ts";
-import type { Future } from "./future.ts";
+import { type Future, onDone } from "./future.ts";
 import type { ChunkOutcome } from "./protocol.ts";
 
 /** Options of `map()` and `starmap()`. */
@@ -17,10 +17,13 @@ export interface MapOptions {
   /** How many items travel in one message; results and errors stay per item. @default {1} */
   readonly chunksize?: number;
   /**
-   * Stops the whole map when aborted: every item not yet started is cancelled (as when iteration stops early),
+   * Stops the whole map when aborted: every item still PENDING is cancelled (as when iteration stops early),
    * and the iterator's next `next()` (or the one already waiting) throws `signal.reason`; then it is done.
-   * Items already running still finish, as in Python; their results are not handed out. A signal aborted
-   * already makes the `map()` call itself throw `signal.reason`, and nothing is submitted.
+   * Items RUNNING still finish, as in Python, and their results are not handed out; that includes items that
+   * have not started yet but are held RUNNING in the pool's call queue (up to `maxWorkers + 1`, as in CPython),
+   * since `cancel()` cannot take those back. A signal aborted already makes the `map()` call itself throw
+   * `signal.reason`, and nothing is submitted. The map stops listening once every item is done or the
+   * iteration has ended, so one long-lived signal can serve any number of maps.
    * @default {undefined} (only `return()` or a failure stops it)
    */
   readonly signal?: AbortSignal;
@@ -31,7 +34,7 @@ export interface MapOptions {
  * calls made before earlier ones settle are answered in call order, each with an item of its own.
  */
 export interface MapIterator<T> extends AsyncIterableIterator<T> {
-  /** Stops early: every item not yet started is cancelled. */
+  /** Stops early: every item still PENDING is cancelled (items held RUNNING in the call queue still run). */
   return(): Promise<IteratorResult<T, undefined>>;
 }
 
@@ -53,10 +56,11 @@ export class ResultIterator<T> implements MapIterator<T> {
   readonly #chunked: boolean;
   readonly #deadline: number | undefined;
   readonly #signal: AbortSignal | undefined;
-  // Listening only while some future has not arrived: after that an abort cancels nothing and no call waits for
-  // a future, so next() reading signal.aborted is enough (and nothing keeps this iterator reachable from the
-  // signal).
+  // Listening only while some future is not done: after that an abort has nothing to cancel and no call waits
+  // long, so next() reading signal.aborted is enough, and nothing keeps this iterator (and its results) reachable
+  // from a long-lived signal, whether or not anyone iterates it to the end.
   #stopListening: (() => void) | undefined;
+  #undone = 0; // futures not done yet, counted while listening
   #next = 0; // the next future to wait for
   #buffer: unknown[] = []; // the current chunk's results not yet yielded
   #buffered = 0;
@@ -76,8 +80,18 @@ export class ResultIterator<T> implements MapIterator<T> {
     this.#chunked = chunked;
     this.#deadline = deadline;
     this.#signal = signal;
-    if (signal !== undefined && futures.length > 0) this.#stopListening = onAbort(signal, this.#abort);
+    if (signal === undefined) return;
+    for (const future of futures) {
+      if (future.done()) continue;
+      this.#undone++;
+      onDone(future, this.#oneDone);
+    }
+    if (this.#undone > 0) this.#stopListening = onAbort(signal, this.#abort);
   }
+
+  readonly #oneDone = (): void => {
+    if (--this.#undone === 0) this.#unlisten();
+  };
 
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
     return this;
@@ -121,7 +135,7 @@ export class ResultIterator<T> implements MapIterator<T> {
 
   readonly #arrived = (value: unknown): void => {
     if (this.#finished) return; // return() came first and has answered every call
-    if (++this.#next === this.#futures.length) this.#unlisten();
+    this.#next++;
     if (this.#chunked) {
       const chunk = value as ChunkOutcome;
       this.#buffer = chunk.values;

@@ -653,8 +653,8 @@ describe("asCompleted() (R6.2, R6.3, R9.3, R9.4)", () => {
   });
 });
 
-describe("wait() and asCompleted() with an AbortSignal (R6.1, R6.2, R9.4)", () => {
-  it("R6.1 wait({ signal }) rejects with signal.reason when the signal aborts, and leaves the futures as they were", async () => {
+describe("wait() and asCompleted() with an AbortSignal (R6.4, R6.5, R9.7)", () => {
+  it("R6.4 wait({ signal }) rejects with signal.reason when the signal aborts, and leaves the futures as they were", async () => {
     const { pf, rf, sf } = fixtures();
     const { controller, signal, listeners } = countedAbort();
     const waiting = wait([pf, rf, sf], { signal });
@@ -668,14 +668,14 @@ describe("wait() and asCompleted() with an AbortSignal (R6.1, R6.2, R9.4)", () =
     assert.equal(listeners(), 0);
   });
 
-  it("R6.1 wait({ signal }) with a signal aborted already rejects with signal.reason, even when the condition holds", async () => {
+  it("R6.4 wait({ signal }) with a signal aborted already rejects with signal.reason, even when the condition holds", async () => {
     const { sf } = fixtures();
     const reason = new Error("aborted before");
     await assert.rejects(wait([sf], { signal: AbortSignal.abort(reason) }), (e) => e === reason);
     await assert.rejects(wait([], { signal: AbortSignal.abort("any value") }), (e) => e === "any value");
   });
 
-  it("R6.1 wait({ signal }) that resolves (condition, timeout, at once) leaves no listener, and a later abort changes nothing", async () => {
+  it("R6.4 wait({ signal }) that resolves (condition, timeout, at once) leaves no listener, and a later abort changes nothing", async () => {
     const { controller, signal, listeners } = countedAbort();
     const { sf } = fixtures();
     const slow = new Future<number>();
@@ -691,7 +691,7 @@ describe("wait() and asCompleted() with an AbortSignal (R6.1, R6.2, R9.4)", () =
     slow.setResult(2);
   });
 
-  it("R6.1 many waits sharing one long-lived signal leave no listener behind", async () => {
+  it("R6.4 many waits sharing one long-lived signal leave no listener behind", async () => {
     const { signal, listeners } = countedAbort();
     for (let i = 0; i < 50; i++) {
       const f = later<number>(0, (x) => x.setResult(i));
@@ -700,7 +700,46 @@ describe("wait() and asCompleted() with an AbortSignal (R6.1, R6.2, R9.4)", () =
     assert.equal(listeners(), 0);
   });
 
-  it("R6.2 asCompleted({ signal }): an abort rejects the waiting next() with signal.reason; later calls are done", async () => {
+  it("R6.4 twenty concurrent wait() and asCompleted() calls on one signal add one listener to it between them, and no MaxListenersExceededWarning", async () => {
+    // Node warns at the eleventh listener on one EventTarget; the count shows the same thing on every runtime.
+    const warnings: string[] = [];
+    const proc = (globalThis as {
+      process?: { on?(event: string, fn: (w: Error) => void): void; off?(event: string, fn: (w: Error) => void): void };
+    }).process;
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    proc?.on?.("warning", onWarning);
+    try {
+      const { controller, signal, listeners } = countedAbort();
+      const futures = Array.from({ length: 20 }, () => new Future<number>());
+      const waits = futures.map((f) => wait([f], { signal }));
+      const iterators = futures.map((f) => asCompleted([f], { signal }));
+      const nexts = iterators.map((it) => it.next());
+      assert.equal(listeners(), 1, "one listener for 20 waits and 20 asCompleted iterations");
+      futures.slice(0, 10).forEach((f, i) => f.setResult(i));
+      await Promise.all(waits.slice(0, 10));
+      await Promise.all(nexts.slice(0, 10));
+      assert.equal(listeners(), 1, "still listening for the calls not settled");
+      const reason = new Error("stop");
+      controller.abort(reason);
+      for (const waiting of waits.slice(10)) await assert.rejects(waiting, (e) => e === reason);
+      for (const next of nexts.slice(10)) await assert.rejects(next, (e) => e === reason);
+      assert.equal(listeners(), 0);
+      futures.slice(10).forEach((f) => assert.equal(f.cancelled() || f.done(), false, "an abort leaves futures alone"));
+      const again = Array.from({ length: 20 }, () => new Future<number>());
+      const { signal: other, listeners: otherListeners } = countedAbort();
+      const settled = again.map((f) => wait([f], { signal: other }));
+      assert.equal(otherListeners(), 1);
+      again.forEach((f) => f.setResult(1));
+      await Promise.all(settled);
+      assert.equal(otherListeners(), 0, "the last call to settle removed the shared listener");
+      await tick(); // Node emits warnings on a later tick
+      assert.deepEqual(warnings.filter((w) => /MaxListeners|memory leak/.test(w)), []);
+    } finally {
+      proc?.off?.("warning", onWarning);
+    }
+  });
+
+  it("R6.5 asCompleted({ signal }): an abort rejects the waiting next() with signal.reason; later calls are done", async () => {
     const { sf, pf } = fixtures();
     const { controller, signal, listeners } = countedAbort();
     const it = asCompleted([sf, pf], { signal });
@@ -720,7 +759,7 @@ describe("wait() and asCompleted() with an AbortSignal (R6.1, R6.2, R9.4)", () =
     assert.deepEqual(await it.next(), { value: undefined, done: true });
   });
 
-  it("R6.2 asCompleted({ signal }): an abort while no next() waits makes the next call throw signal.reason once, even with futures ready", async () => {
+  it("R6.5 asCompleted({ signal }): an abort while no next() waits makes the next call throw signal.reason once, even with futures ready", async () => {
     const a = new Future<number>();
     const b = new Future<number>();
     const { controller, signal } = countedAbort();
@@ -734,7 +773,7 @@ describe("wait() and asCompleted() with an AbortSignal (R6.1, R6.2, R9.4)", () =
     assert.deepEqual(await it.next(), { value: undefined, done: true });
   });
 
-  it("R6.2 asCompleted({ signal }): an abort between the call and the first next() throws at that next()", async () => {
+  it("R6.5 asCompleted({ signal }): an abort between the call and the first next() throws at that next()", async () => {
     const { pf } = fixtures();
     const { controller, signal, listeners } = countedAbort();
     const it = asCompleted([pf], { signal });
@@ -744,13 +783,13 @@ describe("wait() and asCompleted() with an AbortSignal (R6.1, R6.2, R9.4)", () =
     assert.equal(listeners(), 0);
   });
 
-  it("R6.2 asCompleted({ signal }) with a signal aborted already throws signal.reason at the call", () => {
+  it("R6.5 asCompleted({ signal }) with a signal aborted already throws signal.reason at the call", () => {
     const { pf } = fixtures();
     const reason = new Error("aborted before");
     assert.throws(() => asCompleted([pf], { signal: AbortSignal.abort(reason) }), (e) => e === reason);
   });
 
-  it("R6.2 asCompleted({ signal }): an iteration that ended (done, timeout, return()) holds no listener; a later abort changes nothing", async () => {
+  it("R6.5 asCompleted({ signal }): an iteration that ended (done, timeout, return()) holds no listener; a later abort changes nothing", async () => {
     const { controller, signal, listeners } = countedAbort();
     const f = later<number>(5, (x) => x.setResult(1));
     assert.deepEqual(await within(collect(asCompleted([f], { signal }))), [f]);
@@ -768,9 +807,18 @@ describe("wait() and asCompleted() with an AbortSignal (R6.1, R6.2, R9.4)", () =
     pending.setResult(0);
   });
 
-  it("R9.4 a signal that is not an AbortSignal is a TypeError naming signal, from wait() and asCompleted()", async () => {
+  it("R9.7 signal: null means no signal (as in fetch), for wait() and asCompleted()", async () => {
+    const { sf, pf } = fixtures();
+    sameMembers((await wait([sf], { signal: null } as never)).done, [sf]);
+    sameMembers((await wait([pf], { signal: null, timeout: 0 } as never)).notDone, [pf]);
+    const seen: unknown[] = [];
+    for await (const f of asCompleted([sf], { signal: null } as never)) seen.push(f);
+    assert.deepEqual(seen, [sf]);
+  });
+
+  it("R9.7 a signal that is not an AbortSignal is a TypeError naming signal, from wait() and asCompleted()", async () => {
     const { sf } = fixtures();
-    for (const signal of [null, "abort", 1, {}, { aborted: false }, new AbortController(), () => {}]) {
+    for (const signal of ["abort", 1, {}, { aborted: false }, new AbortController(), () => {}]) {
       await assert.rejects(wait([sf], { signal } as never), (e: unknown) => {
         assert.ok(e instanceof TypeError, `wait: ${e}`);
         assert.match(e.message, /\bsignal must be an AbortSignal\b/);

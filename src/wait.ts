@@ -114,7 +114,7 @@ function checkReturnWhen(returnWhen: unknown): ReturnWhen {
  * @returns The done and not-done sets.
  * @throws {unknown} (as a rejection) `signal.reason`, when the signal aborts before the wait is over.
  * @throws {TypeError} (as a rejection) for a non-iterable `fs` or a non-Future in it, `options` that is not an
- *   object, a `timeout` that is not a number, or a `signal` that is not an AbortSignal.
+ *   object, a `timeout` that is not a number, or a `signal` that is neither an AbortSignal nor `null` (no signal).
  * @throws {RangeError} (as a rejection) for an unknown `returnWhen` (any other value) or a NaN timeout.
  *
  * @example Waiting for the first of two futures
@@ -200,7 +200,7 @@ export async function wait<F extends Future<unknown>>(
  * @param options The timeout, and a signal that stops the iteration.
  * @returns An async iterable of the futures themselves (typed as {@linkcode CompletedFuture}).
  * @throws {TypeError} at the call, for a non-iterable `fs` or a non-Future in it, `options` that is not an
- *   object, a `timeout` that is not a number, or a `signal` that is not an AbortSignal.
+ *   object, a `timeout` that is not a number, or a `signal` that is neither an AbortSignal nor `null` (no signal).
  * @throws {RangeError} at the call, for a NaN timeout.
  * @throws {unknown} `signal.reason`: at the call when the signal is aborted already, else from iteration.
  * @throws {TimeoutError} from iteration, "N (of M) futures unfinished", when the timeout passes.
