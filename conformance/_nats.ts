@@ -78,7 +78,7 @@ export async function startNatsServer(): Promise<NatsServer> {
     url: `nats://127.0.0.1:${port}`,
     process: child,
     async stop(hard = false) {
-      if (child.exitCode === null && child.signalCode === null) child.kill(hard ? "SIGKILL" : "SIGTERM");
+      if (child.exitCode === null && child.signalCode === null) signal(child.pid!, hard ? "SIGKILL" : "SIGTERM");
       await exited;
     },
   };
@@ -130,11 +130,22 @@ export async function startAgentProcess(url: string, args: string[]): Promise<Ag
     log: () => stderr,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGCONT");
-      child.kill("SIGKILL");
+      // A signal to the pid, not child.kill(): on Deno a child that was sent one signal refuses the next.
+      signal(child.pid!, "SIGCONT");
+      signal(child.pid!, "SIGKILL");
       await exited;
     },
   };
+}
+
+/** Sends `name` to process `pid`; false when it is gone. */
+export function signal(pid: number, name: string): boolean {
+  try {
+    (globalThis as unknown as { process: { kill(pid: number, signal: string): void } }).process.kill(pid, name);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Whether process `pid` is alive (signal 0 probes it). */
