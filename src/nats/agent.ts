@@ -210,7 +210,10 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
             return stopWorker(worker);
           }
           if (Array.isArray(message)) handle.send(message as never);
-          else if (message !== undefined && (message as { kill?: unknown }).kill === true) stopWorker(worker);
+          else if (message !== undefined && (message as { kill?: unknown }).kill === true) {
+            if (!worker.ended) log(`worker ${worker.id} (pid ${handle.id}) killed at the parent's request`);
+            stopWorker(worker);
+          }
         },
       }),
     };

@@ -206,8 +206,8 @@ class Link {
     if (this.#workers.size === 0 && this.#nc !== undefined) {
       const nc = this.#nc;
       this.#stop();
-      // Flushes what the workers' last messages (a kill) still have to say, then closes.
-      nc.close().catch(() => {});
+      // The workers' last messages (a kill) reach the server first: close() alone drops what is still queued.
+      nc.flush().catch(() => {}).finally(() => nc.close().catch(() => {}));
     }
   }
 
