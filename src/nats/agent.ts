@@ -64,8 +64,11 @@ interface Parent {
 interface Hosted {
   readonly id: string;
   readonly parent: Parent;
-  readonly handle: WorkerHandle;
+  /** The local worker, once started. */
+  handle: WorkerHandle | undefined;
   readonly subscription: Subscription;
+  /** Told to stop (by its parent, or because the parent went silent). */
+  stopped: boolean;
   ended: boolean;
 }
 
@@ -118,8 +121,10 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     }
   };
 
+  // A worker not started yet is not started at all.
   const stopWorker = (worker: Hosted) => {
-    if (!worker.ended) worker.handle.terminate().catch(() => {});
+    worker.stopped = true;
+    if (!worker.ended) worker.handle?.terminate().catch(() => {});
   };
 
   const watchParent = (request: SpawnRequest): Parent => {
@@ -181,24 +186,17 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     }
     hosted++;
     updateSpawnSubscription();
-    let handle: WorkerHandle;
-    try {
-      const backend = await loadBackend(options.backend, { module: request.module, denoPermissions: "inherit" });
-      handle = backend.spawn();
-    } catch (error) {
-      hosted--;
-      updateSpawnSubscription();
-      const reason = `agent ${id} on host ${options.host} could not start a worker: ${(error as Error).message}`;
-      msg.respond(JSON.stringify({ ok: false, error: reason } satisfies SpawnReply));
-      return;
-    }
     const parent = watchParent(request);
     const out = outSubject(pool, request.worker);
     const assembler = new Assembler();
+    // Subscribed before anything is awaited: a kill from a parent that gave up waiting for this answer must find
+    // the worker, and frames that come before the worker exists wait for it.
+    const early: unknown[] = [];
     const worker: Hosted = {
       id: request.worker,
       parent,
-      handle,
+      handle: undefined,
+      stopped: false,
       ended: false,
       subscription: nc.subscribe(inSubject(pool, request.worker), {
         callback: (error, m) => {
@@ -209,15 +207,30 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
           } catch {
             return stopWorker(worker);
           }
-          if (Array.isArray(message)) handle.send(message as never);
-          else if (message !== undefined && (message as { kill?: unknown }).kill === true) {
-            if (!worker.ended) log(`worker ${worker.id} (pid ${handle.id}) killed at the parent's request`);
+          if (Array.isArray(message)) {
+            if (worker.handle === undefined) early.push(message);
+            else worker.handle.send(message as never);
+          } else if (message !== undefined && (message as { kill?: unknown }).kill === true) {
+            log(`worker ${worker.id} (pid ${worker.handle?.id ?? "not started"}) killed at the parent's request`);
             stopWorker(worker);
           }
         },
       }),
     };
     parent.workers.add(worker);
+    let handle: WorkerHandle;
+    try {
+      const backend = await loadBackend(options.backend, { module: request.module, denoPermissions: "inherit" });
+      if (worker.stopped) throw new Error("stopped before it started");
+      handle = backend.spawn();
+    } catch (error) {
+      worker.ended = true;
+      forget(worker);
+      const reason = `agent ${id} on host ${options.host} could not start a worker: ${(error as Error).message}`;
+      msg.respond(JSON.stringify({ ok: false, error: reason } satisfies SpawnReply));
+      return;
+    }
+    worker.handle = handle;
     handle.onMessage((frame) => {
       if (!worker.ended) publish(out, withoutBuffers(frame));
     });
@@ -231,6 +244,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       publish(out, report);
       forget(worker);
     });
+    for (const message of early.splice(0)) handle.send(message as never);
     log(`worker ${request.worker} (pid ${handle.id}) started for parent ${request.parent}: ${request.module}`);
     msg.respond(
       JSON.stringify({ ok: true, agent: id, host: options.host, pid: options.pid, beatMs: options.heartbeatMs }),
@@ -264,6 +278,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     }
   })().catch(() => {});
 
+  // The backend's module loads now, not in the first request's time.
+  await loadBackend(options.backend, { module: import.meta.url, denoPermissions: "inherit" });
   updateSpawnSubscription();
   await nc.flush();
 
@@ -276,7 +292,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       clearInterval(timer);
       const stops: Promise<void>[] = [];
       for (const parent of parents.values()) {
-        for (const worker of parent.workers) if (!worker.ended) stops.push(worker.handle.terminate().catch(() => {}));
+        for (const worker of parent.workers) {
+          if (!worker.ended && worker.handle !== undefined) stops.push(worker.handle.terminate().catch(() => {}));
+        }
       }
       await Promise.all(stops);
       await nc.drain().catch(() => {});

@@ -318,7 +318,7 @@ class RemoteWorker implements WorkerHandle {
       try {
         const left = deadline - now();
         const msg = await nc.request(spawnSubject(pool), JSON.stringify(request), {
-          timeout: Math.max(50, Math.min(1000, left)),
+          timeout: Math.max(50, Math.min(2000, left)),
         });
         reply = msg.json<SpawnReply>();
       } catch (error) {
