@@ -151,6 +151,21 @@ describe(`NATS backend: faults (${runtime})`, () => {
     await executor.shutdown();
   });
 
+  it("a parent that is only busy (its event loop held for 2.5 s) keeps its remote workers", LONG, async () => {
+    await agentFor(server.url, "busy", 1);
+    await using executor = new ProcessPoolExecutor({
+      module: taskModule("basic.ts"),
+      backend: natsBackend({ servers: server.url, pool: "busy" }),
+      maxWorkers: 1,
+    });
+    const pid = await executor.submit(basic.pid).result();
+    const future = executor.submit(basic.slowDouble, 21, 500);
+    const until = Date.now() + 2500;
+    while (Date.now() < until) { /* holds the parent's event loop: no heartbeat, no answer to a ping */ }
+    assert.equal(await future.result(), 42);
+    assert.equal(await executor.submit(basic.pid).result(), pid, "the same worker still serves the pool");
+  });
+
   it("R7.6 a parent that dies: its agent stops the parent's workers within about a second", LONG, async () => {
     const agent = await agentFor(server.url, "orphan", 1);
     const [command, argv] = runtimeCommand(`${repoRoot}conformance/nats/orphan_script.ts`, [server.url, "orphan"]);
@@ -174,6 +189,6 @@ describe(`NATS backend: faults (${runtime})`, () => {
     signal(parent.pid!, "SIGKILL");
     assert.ok(await eventually(() => !isAlive(pid), 5000), `worker ${pid} outlived its parent`);
     assert.ok(Date.now() - killed < DETECTED_WITHIN_MS, `worker stopped after ${Date.now() - killed} ms`);
-    assert.match(agent.log(), /parent \S+ silent for \d+ ms: stopping its workers/);
+    assert.match(agent.log(), /parent \S+ silent for \d+ ms and gone: stopping its workers/);
   });
 });

@@ -15,6 +15,8 @@ import {
   now,
   outSubject,
   parentBeatSubject,
+  parentPingSubject,
+  requestFailure,
   type SpawnReply,
   type SpawnRequest,
   spawnSubject,
@@ -56,6 +58,8 @@ export interface Agent {
 interface Parent {
   readonly id: string;
   lastSeen: number;
+  /** A ping is under way (see parentPingSubject). */
+  asking: boolean;
   readonly deadAfterMs: number;
   readonly subscription: Subscription;
   readonly workers: Set<Hosted>;
@@ -133,6 +137,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       const entry: Parent = {
         id: request.parent,
         lastSeen: now(),
+        asking: false,
         deadAfterMs: request.deadAfterMs,
         workers: new Set(),
         subscription: nc.subscribe(parentBeatSubject(pool, request.parent), {
@@ -251,6 +256,21 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     );
   };
 
+  // A silent parent is asked whether it is still connected: one that died or disconnected has no subscriptions
+  // left, and its workers stop; one that is busy (a long synchronous task) or frozen answers later, or never, and
+  // keeps them. A parent host cut off without a word is dropped by the server after its ping timeout.
+  const checkParent = (parent: Parent) => {
+    const silentSince = parent.lastSeen;
+    parent.asking = true;
+    nc.request(parentPingSubject(pool, parent.id), undefined, { timeout: Math.max(parent.deadAfterMs, 1000) })
+      .then(() => parent.lastSeen = now(), (error: Error) => {
+        if (requestFailure(error) !== "no-responders" || !parents.has(parent.id)) return;
+        log(`parent ${parent.id} silent for ${Math.round(now() - silentSince)} ms and gone: stopping its workers`);
+        for (const worker of parent.workers) stopWorker(worker);
+      })
+      .finally(() => parent.asking = false);
+  };
+
   let lastTick = now();
   const beat = agentBeatSubject(pool, id);
   const timer = setInterval(() => {
@@ -260,11 +280,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     if (!nc.isClosed()) nc.publish(beat);
     for (const parent of [...parents.values()]) {
       if (late) parent.lastSeen = t;
-      else if (t - parent.lastSeen > parent.deadAfterMs) {
-        log(`parent ${parent.id} silent for ${Math.round(t - parent.lastSeen)} ms: stopping its workers`);
-        parent.lastSeen = t;
-        for (const worker of parent.workers) stopWorker(worker);
-      }
+      else if (t - parent.lastSeen > parent.deadAfterMs && !parent.asking) checkParent(parent);
     }
   }, options.heartbeatMs);
 

@@ -14,6 +14,8 @@ import {
   now,
   outSubject,
   parentBeatSubject,
+  parentPingSubject,
+  requestFailure,
   type SpawnReply,
   type SpawnRequest,
   spawnSubject,
@@ -133,6 +135,7 @@ class Link {
     unrefConnection(nc);
     this.#nc = nc;
     this.#lastTick = now();
+    nc.subscribe(parentPingSubject(this.settings.pool, this.id), { callback: (_error, msg) => void msg.respond() });
     const beat = parentBeatSubject(this.settings.pool, this.id);
     this.#timer = setInterval(() => this.#tick(nc, beat), this.settings.heartbeatMs);
     unrefTimer(this.#timer);
@@ -322,14 +325,14 @@ class RemoteWorker implements WorkerHandle {
         });
         reply = msg.json<SpawnReply>();
       } catch (error) {
-        const name = (error as Error).name;
-        lastProblem = name === "NoRespondersError"
+        const kind = requestFailure(error);
+        lastProblem = kind === "no-responders"
           ? "no agent with room for a worker"
-          : name === "TimeoutError"
+          : kind === "timeout"
           ? "no agent answered in time"
           : (error as Error).message;
         // An agent may have taken the request after all: that worker must not run unwatched.
-        if (name === "TimeoutError" && !nc.isClosed()) {
+        if (kind === "timeout" && !nc.isClosed()) {
           nc.publish(inSubject(pool, worker), JSON.stringify({ kill: true }));
         }
       }

@@ -29,6 +29,15 @@ export function parentBeatSubject(pool: string, parent: string): string {
   return `procpool.${pool}.p.${parent}.hb`;
 }
 
+/**
+ * A parent's ping, which it answers while its connection lives: an agent that stopped hearing a parent asks it, and
+ * "no responders" (the server dropped the parent's subscriptions: it died or disconnected) is the parent's end. A
+ * parent that is only busy or frozen still has its subscriptions, and its workers are left alone.
+ */
+export function parentPingSubject(pool: string, parent: string): string {
+  return `procpool.${pool}.p.${parent}.ping`;
+}
+
 /** A pool name must be one subject token: letters, digits, `-` and `_`. */
 export function checkPoolName(pool: unknown): string {
   if (typeof pool !== "string" || !/^[A-Za-z0-9_-]+$/.test(pool)) {
@@ -162,6 +171,16 @@ export function withoutBuffers(value: unknown): unknown {
 
 function isShared(value: unknown): boolean {
   return typeof SharedArrayBuffer === "function" && value instanceof SharedArrayBuffer;
+}
+
+/** What a failed request ran into: nobody subscribed, nobody answered in time, or something else. */
+export function requestFailure(error: unknown): "no-responders" | "timeout" | "other" {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    // The client names it "NoResponders" (3.3.1); its class is NoRespondersError.
+    if (e.name === "NoResponders" || e.name === "NoRespondersError") return "no-responders";
+    if (e.name === "TimeoutError") return "timeout";
+  }
+  return "other";
 }
 
 /** Milliseconds from an arbitrary origin, monotonic. */
