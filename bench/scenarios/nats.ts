@@ -4,7 +4,7 @@
 // of sequential round trips), and map(chunksize=1000) over 100,000 items (items/s). Rounds alternate the two.
 // Starts its own nats-server and agent; prints a table and one JSON line.
 //
-//   node --import tsx bench/scenarios/nats.ts [rounds=5] [tasks=20000] [trips=1000]
+//   node --import tsx bench/scenarios/nats.ts [rounds=5] [tasks=20000] [trips=1000] [agentBackend=process|worker]
 
 import { spawn } from "node:child_process";
 import { connect } from "@nats-io/transport-node";
@@ -21,6 +21,8 @@ const rounds = integer(args, "rounds", 5);
 const tasks = integer(args, "tasks", 20_000);
 const trips = integer(args, "trips", 1_000);
 const items = 100_000;
+// How the agent runs its two workers: processes (as the raw side's responders are) or threads.
+const agentBackend = args.agentBackend === "worker" ? "worker" : "process";
 
 const server = await startNatsServer();
 const agent = await startAgentProcess(server.url, [
@@ -29,7 +31,7 @@ const agent = await startAgentProcess(server.url, [
   "--workers",
   "2",
   "--backend",
-  "process",
+  agentBackend,
   "--allow-module",
   new URL("..", import.meta.url).href,
 ]);
@@ -114,11 +116,13 @@ const rows = [
   ["latency p50 (µs)", m(samples.latencyProcpool), m(more.latencyRaw)],
   ["map chunksize=1000 (items/s)", m(more.map1000), NaN],
 ] as const;
-console.log(`procpool over NATS vs raw NATS request/reply (${runtimeName()}, medians of ${rounds} rounds)`);
+console.log(
+  `procpool over NATS (agent workers: ${agentBackend}) vs raw NATS request/reply (${runtimeName()}, medians of ${rounds} rounds)`,
+);
 for (const [label, procpool, raw] of rows) {
   const ratio = Number.isNaN(raw) ? "" : `  ratio ${(procpool / raw).toFixed(2)}`;
   console.log(
     `  ${label.padEnd(40)} procpool ${procpool.toFixed(0).padStart(8)}  raw ${raw.toFixed(0).padStart(8)}${ratio}`,
   );
 }
-emit({ runtime: runtimeName(), samples: { ...samples, ...more } });
+emit({ runtime: runtimeName(), agentBackend, samples: { ...samples, ...more } });
