@@ -7,10 +7,13 @@ import { inc } from "../tasks.ts";
 
 const [servers, subject] = process.argv.slice(2);
 const nc = await connect({ servers });
+const decoder = new TextDecoder();
 nc.subscribe(subject, {
   queue: "raw",
+  // The request is `[id, x]`, the answer `[id, inc(x)]`: the caller matches answers to requests by id.
   callback: (_error, msg) => {
-    msg.respond(JSON.stringify(inc(JSON.parse(new TextDecoder().decode(msg.data)) as number)));
+    const [id, x] = JSON.parse(decoder.decode(msg.data)) as [number, number];
+    msg.respond(JSON.stringify([id, inc(x)]));
   },
 });
 await nc.flush();

@@ -56,10 +56,25 @@ const pool = new ProcessPoolExecutor({
 });
 const nc = await connect({ servers: server.url });
 const decoder = new TextDecoder();
-const rawCall = async (x: number): Promise<number> => {
-  const msg = await nc.request(SUBJECT, JSON.stringify(x), { timeout: 10_000 });
-  return JSON.parse(decoder.decode(msg.data)) as number;
-};
+// Raw request/reply as a fast client does it: one inbox subscription for every answer, requests matched by id (no
+// timer or subscription per request, as nc.request() has), so that the baseline is the transport, not the helper.
+const inbox = `_INBOX.bench.${Date.now()}`;
+const waiting = new Map<number, (value: number) => void>();
+nc.subscribe(inbox, {
+  callback: (_error, msg) => {
+    const [id, value] = JSON.parse(decoder.decode(msg.data)) as [number, number];
+    waiting.get(id)?.(value);
+    waiting.delete(id);
+  },
+});
+await nc.flush();
+let nextId = 0;
+const rawCall = (x: number): Promise<number> =>
+  new Promise((resolve) => {
+    const id = nextId++;
+    waiting.set(id, resolve);
+    nc.publish(SUBJECT, JSON.stringify([id, x]), { reply: inbox });
+  });
 const procpoolCall = (x: number): Promise<number> => pool.submit(inc, x).result() as Promise<number>;
 
 async function throughput(call: (x: number) => Promise<number>): Promise<number> {
