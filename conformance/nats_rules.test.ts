@@ -235,6 +235,18 @@ describe(`NATS backend: the rule book through an agent (${runtime})`, () => {
     await executor.shutdown();
   });
 
+  it("a NATS server that cannot be reached breaks the pool, saying so", LONG, async () => {
+    const executor = new ProcessPoolExecutor({
+      module: taskModule("basic.ts"),
+      // Port 1 on loopback: nothing listens there.
+      backend: natsBackend({ servers: "nats://127.0.0.1:1", pool: "rules" }),
+    });
+    const error = await executor.submit(basic.double, 1).exception();
+    assert.ok(error instanceof BrokenProcessPool, String(error));
+    assert.match(causes(error), /could not connect to the NATS servers/);
+    await executor.shutdown();
+  });
+
   it("more workers than agents can host: the pool waits for room, then runs everything", LONG, async () => {
     // The "threads" agent hosts two workers; the other pools' tests are done with theirs.
     await using executor = new ProcessPoolExecutor({
