@@ -104,6 +104,8 @@ class Link {
   #timer: ReturnType<typeof setInterval> | undefined;
   #lastTick = 0;
   #attempts = 0;
+  // Counts connections asked for: one that opens after its workers are gone is closed at once.
+  #generation = 0;
 
   constructor(options: NatsConnectOptions, settings: Settings) {
     this.#options = options;
@@ -119,7 +121,7 @@ class Link {
   acquire(worker: RemoteWorker): Promise<NatsConnection> {
     this.#workers.add(worker);
     if (this.#connection === undefined) {
-      const opening = this.#open();
+      const opening = this.#open(++this.#generation);
       this.#connection = opening;
       // A failed connect is reported by each worker that awaits it; the next worker tries again.
       opening.catch(() => {
@@ -129,8 +131,13 @@ class Link {
     return this.#connection;
   }
 
-  async #open(): Promise<NatsConnection> {
+  async #open(generation: number): Promise<NatsConnection> {
     const nc = await openConnection(this.#options, { reconnect: false, name: `procpool parent ${this.id}` });
+    if (generation !== this.#generation) {
+      // Every worker that wanted it ended while it was opening.
+      nc.close().catch(() => {});
+      throw new Error("the connection is no longer needed");
+    }
     // The pool holds the event loop while it has work; an idle pool must not (R7.7), nor its connection.
     unrefConnection(nc);
     this.#nc = nc;
@@ -206,12 +213,12 @@ class Link {
         if (!watch.subscription.isClosed()) watch.subscription.unsubscribe();
       }
     }
-    if (this.#workers.size === 0 && this.#nc !== undefined) {
-      const nc = this.#nc;
-      this.#stop();
-      // The workers' last messages (a kill) reach the server first: close() alone drops what is still queued.
-      nc.flush().catch(() => {}).finally(() => nc.close().catch(() => {}));
-    }
+    if (this.#workers.size > 0) return;
+    this.#generation++;
+    const nc = this.#nc;
+    this.#stop();
+    // The workers' last messages (a kill) reach the server first: close() alone drops what is still queued.
+    if (nc !== undefined) nc.flush().catch(() => {}).finally(() => nc.close().catch(() => {}));
   }
 
   #stop(): void {
