@@ -6,6 +6,8 @@
  * - A task that throws fails only its own future: `result()` rethrows the error with the worker's stack.
  * - A done-callback that throws is logged and changes nothing else.
  *
+ * The rule book, `docs/rules.md` in this package, states the rules R1–R10 that the tests are named after.
+ *
  * @example Quick start
  * ```ts
  * import { ProcessPoolExecutor } from "@procpool/procpool";
@@ -23,7 +25,7 @@
  */
 
 export { ProcessPoolExecutor } from "./src/executor.ts";
-export type { ProcessPoolExecutorOptions, ShutdownOptions, TaskFunction } from "./src/executor.ts";
+export type { ProcessPoolExecutorOptions, ShutdownOptions, SubmitOptions, TaskFunction } from "./src/executor.ts";
 export type { MapIterator, MapOptions } from "./src/map.ts";
 export { Future } from "./src/future.ts";
 export type { DoneCallback, FutureState } from "./src/future.ts";

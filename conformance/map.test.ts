@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { BrokenProcessPool, ProcessPoolExecutor, RuntimeError, TimeoutError } from "../mod.ts";
-import { backends, runtime, taskModule } from "./_backends.ts";
+import { allWorkersUp, backends, runtime, taskModule } from "./_backends.ts";
 import * as tasks from "./tasks/r5_map.ts";
 
 const module = taskModule("r5_map.ts");
@@ -80,7 +80,7 @@ for (const backend of backends) {
     it("R5.1 map() results come in input order whatever the completion order", LONG, async () => {
       await using pool = new ProcessPoolExecutor({ module, maxWorkers: 3, backend });
       // Three workers up first: on a loaded machine, starting one can take longer than the 300 ms nap.
-      await Promise.all([1, 2, 3].map((x) => pool.submit(tasks.double, x)));
+      await allWorkersUp(pool, 3);
       const results = await collect(pool.map(tasks.nap, [300, 0, 0, 0]));
       assert.deepEqual(results.map((r) => r.ms), [300, 0, 0, 0]);
       const firstEnd = results[0].endedAt;

@@ -1,5 +1,5 @@
 // The reference model of the property-based suite: what a user of a pool must observe, under the rule book
-// (shared/spec/semantics.md), for a generated scenario. Pure: no pool, no timers, no I/O — only data in and
+// (docs/rules.md), for a generated scenario. Pure: no pool, no timers, no I/O — only data in and
 // verdicts out, so that it is also the executable form of the rules.
 //
 // The model is an observer. A scenario runs step by step; before each step the runner shows the model the
@@ -164,7 +164,7 @@ export interface LogRecord {
   readonly error: string;
 }
 
-/** A rule the pool broke: the rule id (semantics.md) and what was seen. */
+/** A rule the pool broke: the rule id (docs/rules.md) and what was seen. */
 export interface Violation {
   readonly rule: string;
   readonly message: string;

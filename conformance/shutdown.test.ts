@@ -10,7 +10,7 @@ import process from "node:process";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type Future, ProcessPoolExecutor, RuntimeError } from "../mod.ts";
-import { backends, runtime, taskModule } from "./_backends.ts";
+import { allWorkersUp, backends, runtime, taskModule } from "./_backends.ts";
 import { repoRoot, runScript, runtimeCommand } from "./_scripts.ts";
 import * as tasks from "./tasks/r7_shutdown.ts";
 
@@ -244,7 +244,7 @@ for (const backend of backends) {
 
     it("R7.4 two slow tasks submitted together on a 2-worker pool run on two workers at once", LONG, async () => {
       await using pool = new ProcessPoolExecutor({ module, maxWorkers: 2, backend });
-      await Promise.all([pool.submit(tasks.nap, 0, 0), pool.submit(tasks.nap, 0, 0)]); // let the pool start
+      await allWorkersUp(pool, 2);
       const started = Date.now();
       const ids = await Promise.all([pool.submit(tasks.napWho, 400), pool.submit(tasks.napWho, 400)]);
       const elapsed = Date.now() - started;

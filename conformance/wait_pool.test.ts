@@ -17,7 +17,7 @@ import {
   TimeoutError,
   wait,
 } from "../mod.ts";
-import { backends, runtime, taskModule } from "./_backends.ts";
+import { allWorkersUp, backends, runtime, taskModule } from "./_backends.ts";
 import * as tasks from "./tasks/r6_wait.ts";
 
 const module = taskModule("r6_wait.ts");
@@ -172,7 +172,7 @@ for (const backend of backends) {
       await withPool(backend, 3, async (fx) => {
         // All three workers running first: a worker that starts 300 ms later than another (a loaded machine)
         // would otherwise still owe f1's result when f2 fails.
-        await Promise.all([1, 2, 3].map((i) => fx.pool.submit(tasks.nap, 50, `warm ${i}`).result()));
+        await allWorkersUp(fx.pool, 3);
         const f1 = fx.pool.submit(tasks.mul, 2, 21);
         const f2 = fx.pool.submit(tasks.failAfter, 300, "boom");
         const f3 = fx.blocked();

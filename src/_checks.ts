@@ -29,11 +29,11 @@ export function checkPositiveInteger(value: unknown, what: string, nonPositive: 
   return value;
 }
 
-/** The chunk size and timeout of `map()`/`starmap()` options, checked. */
+/** The chunk size, timeout and signal of `map()`/`starmap()` options, checked. */
 export function checkMapOptions(
   options: MapOptions | undefined,
   method: "map" | "starmap" = "map",
-): { chunksize: number; timeout: number | undefined } {
+): { chunksize: number; timeout: number | undefined; signal: AbortSignal | undefined } {
   if (options !== undefined && (options === null || typeof options !== "object")) {
     throw new TypeError(`Cannot ${method}: options must be an object, got ${describeValue(options)}`);
   }
@@ -48,7 +48,17 @@ export function checkMapOptions(
   const chunksize = options?.chunksize ?? 1;
   if (typeof chunksize !== "number") throw new TypeError(`chunksize must be an integer, got ${typeof chunksize}`);
   if (!Number.isSafeInteger(chunksize) || chunksize < 1) throw new RangeError("chunksize must be >= 1.");
-  return { chunksize, timeout: checkTimeout(options?.timeout, "timeout", "map") };
+  const timeout = checkTimeout(options?.timeout, "timeout", "map");
+  return { chunksize, timeout, signal: checkSignal(options?.signal, method) };
+}
+
+/** `signal`, unless it is given and not an AbortSignal: a TypeError naming it ("Cannot `action`: signal …"). */
+export function checkSignal(signal: unknown, action: string): AbortSignal | undefined {
+  if (signal === undefined) return undefined;
+  if (!(signal instanceof AbortSignal)) {
+    throw new TypeError(`Cannot ${action}: signal must be an AbortSignal, got ${describeValue(signal)}`);
+  }
+  return signal;
 }
 
 /** A TypeError saying `requirement` unless `value` is iterable. */

@@ -20,6 +20,11 @@ export class Queue<T> {
     return this.#items[this.#head];
   }
 
+  /** The item `index` places behind the front (0 is the front), left in place, or `undefined` past the back. */
+  at(index: number): T | undefined {
+    return this.#items[this.#head + index];
+  }
+
   /** Removes and returns the front item, or `undefined` when empty. */
   shift(): T | undefined {
     if (this.#head >= this.#items.length) return undefined;

@@ -66,7 +66,8 @@ export function memoryBackend(
       const port: ParentPort = {
         carriesBuffers: transport !== "json",
         movesBuffers: transport === "move",
-        send(message, buffers) {
+        // Typed as the frames this side sends: WorkerHandle and ParentPort take any frame, as opaque.
+        send(message: FromWorker, buffers?: Buffers) {
           const copied = copy(message, buffers);
           setTimeout(() => {
             if (!exited) toParent?.(copied);
@@ -87,7 +88,7 @@ export function memoryBackend(
         get exited() {
           return exited;
         },
-        send(message, buffers) {
+        send(message: ToWorker, buffers?: Buffers) {
           if (exited) return;
           const copied = copy(message, buffers);
           received.push(message);
@@ -151,4 +152,49 @@ export function typedArrayKinds(): [
   ];
   const g = globalThis as unknown as Record<string, unknown>;
   return names.filter((n) => typeof g[n] === "function").map((n) => [n, g[n] as never]);
+}
+
+/** An AbortController whose signal counts the "abort" listeners it holds. */
+export interface CountedAbort {
+  readonly controller: AbortController;
+  readonly signal: AbortSignal;
+  /** How many "abort" listeners the signal holds now (a `{ once: true }` one is gone once it has run). */
+  listeners(): number;
+}
+
+/**
+ * An AbortController whose signal counts its "abort" listeners, so that a test can show that a call that has
+ * settled leaves none behind on a long-lived signal.
+ */
+export function countedAbort(): CountedAbort {
+  const controller = new AbortController();
+  const signal = controller.signal;
+  const live = new Set<unknown>();
+  const once = new Set<unknown>();
+  const add = signal.addEventListener.bind(signal) as (type: string, listener: unknown, options?: unknown) => void;
+  const remove = signal.removeEventListener.bind(signal) as (type: string, listener: unknown) => void;
+  // Added first, so it runs first when the signal aborts: the once-listeners are gone from then on.
+  add("abort", () => {
+    for (const listener of once) live.delete(listener);
+    once.clear();
+  });
+  Object.assign(signal, {
+    addEventListener(type: string, listener: unknown, options?: unknown) {
+      if (type === "abort" && listener !== null && !live.has(listener)) {
+        live.add(listener);
+        if (typeof options === "object" && options !== null && (options as { once?: boolean }).once === true) {
+          once.add(listener);
+        }
+      }
+      add(type, listener, options);
+    },
+    removeEventListener(type: string, listener: unknown) {
+      if (type === "abort") {
+        live.delete(listener);
+        once.delete(listener);
+      }
+      remove(type, listener);
+    },
+  });
+  return { controller, signal, listeners: () => live.size };
 }

@@ -183,6 +183,14 @@ async function attempt(call: () => unknown, what: string): Promise<Outcome> {
   return { ok: true, value: returned };
 }
 
+/** A fresh AbortSignal that is not aborted: the valid value of a `signal` option. */
+const signalArbitrary: fc.Arbitrary<unknown> = fc.constant(null).map(() => new AbortController().signal);
+
+/** What a `signal` option accepts: left out, or an AbortSignal. */
+function isSignal(value: unknown): boolean {
+  return value === undefined || value instanceof AbortSignal;
+}
+
 /** Whether `value` is what an `options` parameter accepts: left out, or an object (arrays included). */
 function isOptionsObject(value: unknown): boolean {
   return value === undefined || (typeof value === "object" && value !== null);
@@ -298,7 +306,7 @@ describe("R9 bad input to futures, wait(), asCompleted() and setLogger() (proper
       await fc.assert(
         fc.asyncProperty(
           fsArbitrary,
-          optionsOf({ timeout: mostly(timeout), returnWhen: mostly(returnWhen) }),
+          optionsOf({ timeout: mostly(timeout), returnWhen: mostly(returnWhen), signal: mostly(signalArbitrary) }),
           async (fsSpec, options) => {
             const futures = doneFutures(1, new Error("x"));
             const fs = toFs(fsSpec, futures);
@@ -306,11 +314,12 @@ describe("R9 bad input to futures, wait(), asCompleted() and setLogger() (proper
             const outcome = await attempt(() => wait(fs as Future<unknown>[], options as never), what);
             const rw = field(options, "returnWhen");
             const valid = isOptionsObject(options) && isTimeout(field(options, "timeout")) &&
-              [FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED, undefined, null].includes(rw as string);
+              [FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED, undefined, null].includes(rw as string) &&
+              isSignal(field(options, "signal"));
             if (outcome.ok) {
               assert.ok(valid, `${what} accepted bad options`);
             } else {
-              assertNamedError(outcome.error, /\b(fs|options|timeout|returnWhen)\b/, what);
+              assertNamedError(outcome.error, /\b(fs|options|timeout|returnWhen|signal)\b/, what);
             }
           },
         ),
@@ -319,30 +328,38 @@ describe("R9 bad input to futures, wait(), asCompleted() and setLogger() (proper
     },
   );
 
-  it("R9.4 asCompleted(fs, options) given junk iterates, or fails naming fs / options / timeout", LONG, async () => {
-    await fc.assert(
-      fc.asyncProperty(fsArbitrary, optionsOf({ timeout: mostly(timeout) }), async (fsSpec, options) => {
-        const futures = doneFutures(1, new Error("x"));
-        const fs = toFs(fsSpec, futures);
-        const what = `asCompleted(${show(fsSpec)}, ${show(options)})`;
-        let iterator: AsyncIterator<unknown>;
-        try {
-          iterator = asCompleted(fs as Future<unknown>[], options as never);
-        } catch (error) {
-          assertNamedError(error, /\b(fs|options|timeout)\b/, what);
-          return;
-        }
-        assert.ok(isOptionsObject(options) && isTimeout(field(options, "timeout")), `${what} accepted bad options`);
-        // Every future is done, so the iteration ends without waiting (and without a TimeoutError).
-        for (let i = 0; i < 10; i++) {
-          const step = await within(iterator.next(), `${what}.next()`);
-          if (step.done) return;
-        }
-        assert.fail(`${what} yielded more than its four futures`);
-      }),
-      params,
-    );
-  });
+  it(
+    "R9.4 asCompleted(fs, options) given junk iterates, or fails naming fs / options / timeout / signal",
+    LONG,
+    async () => {
+      const options = optionsOf({ timeout: mostly(timeout), signal: mostly(signalArbitrary) });
+      await fc.assert(
+        fc.asyncProperty(fsArbitrary, options, async (fsSpec, options) => {
+          const futures = doneFutures(1, new Error("x"));
+          const fs = toFs(fsSpec, futures);
+          const what = `asCompleted(${show(fsSpec)}, ${show(options)})`;
+          let iterator: AsyncIterator<unknown>;
+          try {
+            iterator = asCompleted(fs as Future<unknown>[], options as never);
+          } catch (error) {
+            assertNamedError(error, /\b(fs|options|timeout|signal)\b/, what);
+            return;
+          }
+          assert.ok(
+            isOptionsObject(options) && isTimeout(field(options, "timeout")) && isSignal(field(options, "signal")),
+            `${what} accepted bad options`,
+          );
+          // Every future is done, so the iteration ends without waiting (and without a TimeoutError).
+          for (let i = 0; i < 10; i++) {
+            const step = await within(iterator.next(), `${what}.next()`);
+            if (step.done) return;
+          }
+          assert.fail(`${what} yielded more than its four futures`);
+        }),
+        params,
+      );
+    },
+  );
 
   it("R9 setLogger(logger) given junk accepts a function or undefined, else fails naming logger", LONG, () => {
     const original = setLogger(undefined);
@@ -421,9 +438,10 @@ function poolOptions(valid: Record<string, unknown>, target: typeof JUNK_TARGETS
       delete options.maxWorkers;
       break;
     case "backend":
-      // A valid kind (undefined is "auto") would start real workers: on Deno, with restricted denoPermissions, a
-      // Web Worker that Deno refuses by ending the whole test process. Those stay on the in-memory backend.
-      if (value !== undefined && value !== "auto" && value !== "worker" && value !== "process") options.backend = value;
+      // A valid kind (undefined and null are "auto") would start real workers: on Deno, with restricted
+      // denoPermissions, a Web Worker that Deno refuses by ending the whole test process, and anywhere a start
+      // that a loaded machine can make slower than HANG_MS. Those stay on the in-memory backend.
+      if (value != null && value !== "auto" && value !== "worker" && value !== "process") options.backend = value;
       break;
     default:
       options[target] = value;
@@ -541,9 +559,52 @@ describe("R9 bad input to the executor (property, in-memory backend)", () => {
     }
   });
 
+  it(
+    "R9.5 submitWith(options, fn, ...args) given junk returns a future that settles, or fails naming options / signal / fn",
+    LONG,
+    async () => {
+      const pool = new ProcessPoolExecutor({ module, maxWorkers: 2, backend: memoryBackend() });
+      try {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.oneof(
+              { arbitrary: fc.record({ signal: mostly(signalArbitrary) }, { requiredKeys: [] }), weight: 4 },
+              { arbitrary: junk, weight: 1 },
+            ),
+            mostly(fc.constantFrom<unknown>("identity", basic.identity)),
+            fc.array(junk, { maxLength: 2 }),
+            async (options, fn, args) => {
+              const what = `submitWith(${show(options)}, ${show(fn)}, ${args.map(show).join(", ")})`;
+              let future: Future<unknown>;
+              try {
+                future = pool.submitWith(options as never, fn as string, ...args);
+              } catch (error) {
+                assertNamedError(error, /\b(options|signal|fn)\b/, what);
+                const valid = typeof options === "object" && options !== null && isSignal(field(options, "signal")) &&
+                  (typeof fn === "function" || typeof fn === "string");
+                assert.ok(!valid, `${what} threw for valid arguments`);
+                return;
+              }
+              assert.ok(typeof options === "object" && options !== null, `${what} accepted junk options`);
+              assert.ok(isSignal(field(options, "signal")), `${what} accepted a junk signal`);
+              assert.ok(typeof fn === "function" || typeof fn === "string", `${what} accepted a junk fn`);
+              const error = await within(future.exception(), what);
+              if (error !== undefined) {
+                assertNamedError(error, /cannot send|not a function exported|not an export/i, what);
+              }
+            },
+          ),
+          params,
+        );
+      } finally {
+        await dispose(pool);
+      }
+    },
+  );
+
   for (const method of ["map", "starmap"] as const) {
     it(
-      `R9.2 ${method}(fn, iterable, options) given junk yields, or fails naming fn / iterable / options / timeout / chunksize`,
+      `R9.2 ${method}(fn, iterable, options) given junk yields, or fails naming fn / iterable / options / timeout / chunksize / signal`,
       LONG,
       async () => {
         const pool = new ProcessPoolExecutor({ module, maxWorkers: 2, backend: memoryBackend() });
@@ -556,6 +617,7 @@ describe("R9 bad input to the executor (property, in-memory backend)", () => {
               optionsOf({
                 timeout: mostly(fc.oneof(fc.constant(undefined), fc.integer({ min: 1000, max: 60_000 }))),
                 chunksize: mostly(fc.integer({ min: 1, max: 4 })),
+                signal: mostly(signalArbitrary),
               }),
               async (fn, iterable, options) => {
                 const what = `${method}(${show(fn)}, ${show(iterable)}, ${show(options)})`;
@@ -563,12 +625,13 @@ describe("R9 bad input to the executor (property, in-memory backend)", () => {
                 try {
                   results = pool[method](fn as string, iterable as unknown[][], options as never);
                 } catch (error) {
-                  assertNamedError(error, /\b(fn|iterable|options|timeout|chunksize)\b/, what);
+                  assertNamedError(error, /\b(fn|iterable|options|timeout|chunksize|signal)\b/, what);
                   return;
                 }
                 const chunksize = field(options, "chunksize");
                 const valid = isOptionsObject(options) && isTimeout(field(options, "timeout")) &&
-                  (chunksize === undefined || chunksize === null || Number.isSafeInteger(chunksize));
+                  (chunksize === undefined || chunksize === null || Number.isSafeInteger(chunksize)) &&
+                  isSignal(field(options, "signal"));
                 assert.ok(valid, `${what} accepted bad options`);
                 for (let i = 0; i < 10; i++) {
                   let step: IteratorResult<unknown>;
@@ -678,6 +741,44 @@ describe("R9 bad input to the executor (examples)", () => {
           }, `${what} was accepted`);
         }
       }
+    } finally {
+      await dispose(pool);
+    }
+  });
+
+  it("R9 a signal that is not an AbortSignal is a TypeError naming signal, from map(), starmap() and submitWith(), and nothing is submitted", async () => {
+    const backend = memoryBackend();
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
+    try {
+      for (const signal of [null, "abort", 0, {}, { aborted: true, reason: 1 }, new AbortController(), () => {}]) {
+        for (
+          const [what, call] of [
+            [`map("identity", [1], { signal: ${show(signal)} })`, () => pool.map("identity", [1], { signal } as never)],
+            [
+              `starmap("add", [[1, 2]], { signal: ${show(signal)} })`,
+              () => pool.starmap("add", [[1, 2]], { signal } as never),
+            ],
+            [
+              `submitWith({ signal: ${show(signal)} }, "identity", 1)`,
+              () => pool.submitWith({ signal } as never, "identity", 1),
+            ],
+          ] as const
+        ) {
+          assert.throws(call, (error: unknown) => {
+            assertNamedError(error, /\bsignal must be an AbortSignal\b/, what);
+            return true;
+          }, `${what} was accepted`);
+        }
+      }
+      for (const options of [null, undefined, "identity", 1, () => {}]) {
+        const what = `submitWith(${show(options)}, "identity", 1)`;
+        assert.throws(() => pool.submitWith(options as never, "identity", 1), (error: unknown) => {
+          assertNamedError(error, /\boptions\b/, what);
+          return true;
+        }, `${what} was accepted`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(backend.workers.length, 0, "no bad call submitted anything");
     } finally {
       await dispose(pool);
     }

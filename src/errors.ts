@@ -164,6 +164,13 @@ export class WorkerExitError extends Error {
   /** The signal, or `null`. */
   readonly signal: string | null;
 
+  /**
+   * Describes the exit: "worker 1234 (node-process) exited with code 3", "… was killed by SIGKILL", "… died".
+   *
+   * @param backend The backend's name ("node-process", …).
+   * @param workerId The pid or thread id.
+   * @param exit How the worker ended; its `error`, when given, becomes the `cause`.
+   */
   constructor(backend: string, workerId: number, exit: WorkerExit) {
     const how = exit.signal !== null
       ? `was killed by ${exit.signal}`
@@ -198,6 +205,13 @@ export class WorkerProtocolError extends Error {
   /** The pid or thread id. */
   readonly workerId: number;
 
+  /**
+   * Names the worker and the problem: "worker 1234 (node-process) sent a frame the pool cannot read: …".
+   *
+   * @param backend The backend's name ("node-process", …).
+   * @param workerId The pid or thread id.
+   * @param problem What is wrong with the frame; it becomes the `cause`, and its message ends this one's.
+   */
   constructor(backend: string, workerId: number, problem: Error) {
     super(`worker ${workerId} (${backend}) sent a frame the pool cannot read: ${problem.message}`, { cause: problem });
     this.workerId = workerId;

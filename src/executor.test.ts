@@ -2,9 +2,16 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { BrokenProcessPool, ProcessPoolExecutor, RuntimeError, setLogger, WorkerExitError } from "../mod.ts";
+import {
+  BrokenProcessPool,
+  CancelledError,
+  ProcessPoolExecutor,
+  RuntimeError,
+  setLogger,
+  WorkerExitError,
+} from "../mod.ts";
 import type { Future } from "../mod.ts";
-import { memoryBackend } from "./_test_utils.ts";
+import { countedAbort, memoryBackend, within } from "./_test_utils.ts";
 import { RUN, RUN_ONE, STOP, type ToWorker } from "./protocol.ts";
 
 const module = new URL("../conformance/tasks/basic.ts", import.meta.url);
@@ -285,6 +292,115 @@ describe("ProcessPoolExecutor core (in-memory backend)", () => {
       assert.ok(error instanceof BrokenProcessPool, String(error));
       assert.equal(error.cause, refusal);
     }
+    await pool.shutdown();
+  });
+});
+
+async function until(condition: () => boolean, what: string, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+describe("ProcessPoolExecutor with an AbortSignal (in-memory backend)", () => {
+  it("R4.2 submitWith({ signal }): an abort cancels the tied tasks still pending, never the running one; they are never sent", async () => {
+    const backend = memoryBackend();
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
+    const { controller, signal, listeners } = countedAbort();
+    const first = pool.submitWith({ signal }, "slowDouble", 1, 100);
+    const queued = Array.from({ length: 6 }, (_, i) => pool.submitWith({ signal }, "slowDouble", 100 + i, 10));
+    await until(() => first.running(), "the first task to run");
+    assert.equal(listeners(), 1, "one listener for every task tied to the signal");
+    const pendingAtAbort = queued.filter((f) => f.state === "PENDING");
+    assert.ok(pendingAtAbort.length >= 4, `most queued tasks are still pending (${pendingAtAbort.length} of 6)`);
+    controller.abort(new Error("stop"));
+    assert.ok(pendingAtAbort.every((f) => f.cancelled()), "every pending task is cancelled at the abort");
+    assert.equal(first.cancelled(), false, "a running task is not");
+    assert.equal(await first.result(), 2, "and it finishes");
+    for (const f of queued) {
+      if (pendingAtAbort.includes(f)) await assert.rejects(f.result(), CancelledError);
+      else assert.equal(typeof await f.result(), "number");
+    }
+    const sent = tasksIn(backend.workers[0]).flat().map((args) => (args as number[])[0]);
+    for (const f of pendingAtAbort) assert.ok(!sent.includes(100 + queued.indexOf(f)), "a cancelled task was sent");
+    assert.equal(listeners(), 0, "the listener goes once the tied tasks are done");
+    await pool.shutdown();
+  });
+
+  it("R4.2 submitWith({ signal }): a signal aborted already throws signal.reason at the call and submits nothing", async () => {
+    const backend = memoryBackend();
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
+    const reason = new Error("aborted before");
+    assert.throws(() => pool.submitWith({ signal: AbortSignal.abort(reason) }, "double", 1), (e) => e === reason);
+    assert.throws(() => pool.submitWith({ signal: AbortSignal.abort("why") }, "double", 1), (e) => e === "why");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(backend.workers.length, 0, "no task, so no worker was started");
+    await pool.shutdown();
+  });
+
+  it("R4.2 submitWith(): without a signal, or with one that never aborts, the task runs as submit() runs it; a done task holds no listener", async () => {
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend: memoryBackend() });
+    const { signal, listeners } = countedAbort();
+    assert.equal(await pool.submitWith({}, "double", 21), 42);
+    assert.equal(await pool.submitWith<number>({ signal }, "double", 2), 4);
+    const failed = pool.submitWith({ signal }, "nope", 1); // not an export: done before any listener is needed
+    await assert.rejects(failed.result(), TypeError);
+    assert.equal(listeners(), 0);
+    await pool.shutdown();
+    assert.throws(() => pool.submitWith({ signal }, "double", 1), RuntimeError);
+  });
+
+  it("R5.3 starmap({ signal }): an abort cancels the items not started, rejects the waiting next() with signal.reason, and running items finish", async () => {
+    const backend = memoryBackend();
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
+    await pool.submit("double", 1); // the worker is up
+    const { controller, signal, listeners } = countedAbort();
+    const items = Array.from({ length: 10 }, (_, i): [number, number] => [i, 30]);
+    const results = pool.starmap<(x: number, ms: number) => Promise<number>>("slowDouble", items, { signal });
+    assert.deepEqual(await within(results.next()), { value: 0, done: false });
+    const waiting = results.next();
+    const reason = new Error("stop");
+    controller.abort(reason);
+    await assert.rejects(within(waiting), (e) => e === reason);
+    assert.deepEqual(await results.next(), { value: undefined, done: true });
+    assert.equal(listeners(), 0);
+    await within(pool.shutdown()); // whatever was running finishes
+    const sent = tasksIn(backend.workers[0]).flat().length - 1; // less the warm-up task
+    assert.ok(sent <= 4, `only the items already handed out ran, not ${sent} of 10`);
+  });
+
+  it("R5.3 map() and starmap() with a signal aborted already throw signal.reason at the call, read nothing and submit nothing", async () => {
+    const backend = memoryBackend();
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend });
+    let read = 0;
+    function* items(): Generator<[number]> {
+      for (let i = 0; i < 3; i++) {
+        read++;
+        yield [i];
+      }
+    }
+    const reason = new Error("aborted before");
+    const signal = AbortSignal.abort(reason);
+    assert.throws(() => pool.map("double", items(), { signal }), (e) => e === reason);
+    assert.throws(() => pool.starmap("add", items(), { signal }), (e) => e === reason);
+    assert.throws(() => pool.map("double", [], { signal }), (e) => e === reason);
+    assert.equal(read, 0, "the iterable was not read");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(backend.workers.length, 0, "nothing was submitted");
+    await pool.shutdown();
+  });
+
+  it("R5.1 map({ signal }) with a signal that never aborts yields every result, and holds no listener at the end", async () => {
+    const pool = new ProcessPoolExecutor({ module, maxWorkers: 2, backend: memoryBackend() });
+    const { signal, listeners } = countedAbort();
+    const seen: number[] = [];
+    for await (const x of pool.map<(x: number) => number>("double", [1, 2, 3, 4, 5], { signal, chunksize: 2 })) {
+      seen.push(x);
+    }
+    assert.deepEqual(seen, [2, 4, 6, 8, 10]);
+    assert.equal(listeners(), 0);
     await pool.shutdown();
   });
 });

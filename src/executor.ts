@@ -1,10 +1,12 @@
 // ProcessPoolExecutor: the pending queue, dispatch to workers, and the open / shutting-down / broken states.
 
+import { cancelOnAbort } from "./_abort.ts";
 import {
   checkIterable,
   checkMapOptions,
   checkModule,
   checkPositiveInteger,
+  checkSignal,
   checkTaskFunction,
   describeValue,
 } from "./_checks.ts";
@@ -50,11 +52,12 @@ import {
   RETURNED,
   STAR_CHUNK,
   type Status,
+  type ToWorker,
 } from "./protocol.ts";
 import { checkFromWorker, type FrameError } from "./framing.ts";
 import type { Backend, DenoPermissions, WorkerExit, WorkerHandle } from "./runtime/backend.ts";
 import { checkDenoPermissions } from "./runtime/deno_permissions.ts";
-import { type BackendKind, checkBackendKind, loadBackend, movesBuffers } from "./runtime/detect.ts";
+import { type BackendKind, checkBackendKind, importError, loadBackend, movesBuffers } from "./runtime/detect.ts";
 
 /** Any function a task module exports. */
 // deno-lint-ignore no-explicit-any
@@ -100,7 +103,38 @@ export interface ShutdownOptions {
   readonly cancelFutures?: boolean;
 }
 
+/**
+ * Options of {@linkcode ProcessPoolExecutor.submitWith}: what `submit(fn, ...args)` cannot take, since every
+ * argument after `fn` is the task's.
+ *
+ * @example Cancelling queued tasks with an AbortSignal
+ * ```ts
+ * import { ProcessPoolExecutor, type SubmitOptions } from "@procpool/procpool";
+ * import assert from "node:assert/strict";
+ *
+ * const module = new URL("../conformance/tasks/basic.ts", import.meta.url);
+ * await using pool = new ProcessPoolExecutor({ module, maxWorkers: 1 });
+ * const controller = new AbortController();
+ * const options: SubmitOptions = { signal: controller.signal };
+ * const futures = [1, 2, 3].map((x) => pool.submitWith(options, "double", x));
+ * controller.abort(); // before the pool handed any of them to a worker (it does so once this code awaits)
+ * assert.ok(futures.every((f) => f.cancelled()));
+ * ```
+ */
+export interface SubmitOptions {
+  /**
+   * Cancels the task if it is still pending when the signal aborts (as `future.cancel()` does); once the task is
+   * running or done, an abort changes nothing. A signal aborted already makes `submitWith` throw `signal.reason`
+   * and submit nothing.
+   * @default {undefined}
+   */
+  readonly signal?: AbortSignal;
+}
+
 type PoolState = "open" | "shutting-down" | "closed" | "broken";
+
+// How many cancelled tasks #startWorkersFor looks past for tasks still waiting.
+const LOOK_PAST = 64;
 
 // Looked up by a name a worker sent: no prototype, so that "constructor" or "__proto__" finds nothing.
 const OWN_ERRORS: Record<string, new (...args: never[]) => Error> = {
@@ -130,6 +164,7 @@ let nextTaskId = 1;
  *
  * Like Python's `ProcessPoolExecutor`; differences: functions are exports of `module` (given as the function
  * the caller imported, or its name), timeouts are milliseconds, and waiting calls return promises.
+ * The rules it keeps, R1–R10, are stated in the package's rule book, `docs/rules.md`.
  *
  * @example Running tasks and handling their errors
  * ```ts
@@ -257,11 +292,84 @@ export class ProcessPoolExecutor implements AsyncDisposable {
    * @throws {TypeError} when `fn` is neither a function nor a string.
    */
   submit<F extends TaskFunction>(fn: F, ...args: Parameters<F>): Future<Awaited<ReturnType<F>>>;
+  /**
+   * Schedules the export named `fn`, as above; the result type `R` is the caller's to state (`unknown` unless
+   * given), since a name carries no type.
+   *
+   * @typeParam R The task's result type.
+   */
   submit<R = unknown>(fn: string, ...args: unknown[]): Future<R>;
   submit(fn: TaskFunction | string, ...args: unknown[]): Future<unknown> {
     this.#checkOpen();
     checkTaskFunction(fn);
     return this.#submitTask(fn, args, CALL);
+  }
+
+  /**
+   * {@linkcode ProcessPoolExecutor.submit} with options first: `signal` ties the task to an `AbortSignal`. An
+   * abort while the task is pending cancels its future, exactly as `future.cancel()` does (it becomes cancelled,
+   * its done-callbacks run, `result()` rejects with {@linkcode CancelledError}); once the task is running or done,
+   * an abort changes nothing, as `cancel()` does not (Python cannot stop a running call either). A signal aborted
+   * already throws `signal.reason` from this call, and nothing is submitted.
+   *
+   * A method of its own because `submit(fn, ...args)` mirrors Python's `*args`: an options object at the end would
+   * be one more argument for the task. (`submit(…)` followed by a `future.cancelOn(signal)` could not keep an
+   * aborted signal from submitting the task.) Any number of tasks may share one signal: the pool listens to it
+   * once, and stops listening when its last task is done.
+   *
+   * @typeParam F The task function's type, for the argument and result types.
+   * @param options `signal`: aborting it cancels the task while it is pending.
+   * @param fn An export of the task module: the function itself or its export name.
+   * @param args The arguments; they are copied (structured-clone rules) when `submitWith` is called.
+   * @returns The task's future, as `submit` returns it.
+   * @throws {unknown} `signal.reason`, when the signal is aborted already.
+   * @throws {TypeError} `options` not an object, `signal` not an AbortSignal, or `fn` neither a function nor a
+   *   string.
+   * @throws {BrokenProcessPool} / {RuntimeError} as `submit`.
+   *
+   * @example Cancelling a task that is still queued
+   * ```ts
+   * import { CancelledError, ProcessPoolExecutor } from "@procpool/procpool";
+   * import assert from "node:assert/strict";
+   *
+   * const module = new URL("../conformance/tasks/basic.ts", import.meta.url);
+   * await using pool = new ProcessPoolExecutor({ module, maxWorkers: 1 });
+   * const controller = new AbortController();
+   * const future = pool.submitWith({ signal: controller.signal }, "double", 21);
+   * controller.abort(); // still pending: the pool hands tasks to workers only once this code awaits
+   * assert.equal(future.cancelled(), true);
+   * await assert.rejects(future.result(), CancelledError);
+   *
+   * // A signal that never aborts: the task runs as with submit().
+   * assert.equal(await pool.submitWith({ signal: new AbortController().signal }, "double", 21), 42);
+   * // A signal aborted already: nothing is submitted.
+   * assert.throws(() => pool.submitWith({ signal: AbortSignal.abort(new Error("stop")) }, "double", 1), {
+   *   message: "stop",
+   * });
+   * ```
+   */
+  submitWith<F extends TaskFunction>(
+    options: SubmitOptions,
+    fn: F,
+    ...args: Parameters<F>
+  ): Future<Awaited<ReturnType<F>>>;
+  /**
+   * Schedules the export named `fn` with `options`, as above; the result type `R` is the caller's to state.
+   *
+   * @typeParam R The task's result type.
+   */
+  submitWith<R = unknown>(options: SubmitOptions, fn: string, ...args: unknown[]): Future<R>;
+  submitWith(options: SubmitOptions, fn: TaskFunction | string, ...args: unknown[]): Future<unknown> {
+    if (options === null || typeof options !== "object") {
+      throw new TypeError(`Cannot submit: options must be an object such as { signal }, got ${describeValue(options)}`);
+    }
+    const signal = checkSignal(options.signal, "submit");
+    signal?.throwIfAborted();
+    this.#checkOpen();
+    checkTaskFunction(fn);
+    const future = this.#submitTask(fn, args, CALL);
+    if (signal !== undefined) cancelOnAbort(future, signal);
+    return future;
   }
 
   /**
@@ -271,9 +379,12 @@ export class ProcessPoolExecutor implements AsyncDisposable {
    *
    * @param fn An export of the task module, or its name.
    * @param iterable The items, each passed as the one argument.
-   * @param options `timeout` (from this call) and `chunksize` (items per message).
+   * @param options `timeout` (from this call), `chunksize` (items per message) and `signal` (aborting it cancels
+   *   the items not yet started, and iteration throws `signal.reason`).
+   * @throws {unknown} `signal.reason`, when the signal is aborted already: nothing is submitted.
    * @throws {RangeError} `chunksize` not an integer ≥ 1 ("chunksize must be >= 1."), or a NaN timeout.
-   * @throws {TypeError} a non-iterable; options that are an iterable (Python's `map(fn, xs, ys)`: use `starmap`).
+   * @throws {TypeError} a non-iterable; options that are an iterable (Python's `map(fn, xs, ys)`: use `starmap`);
+   *   a `signal` that is not an AbortSignal.
    * @throws {BrokenProcessPool} / {RuntimeError} as `submit`, unless `iterable` is empty.
    */
   map<F extends TaskFunction>(
@@ -281,9 +392,11 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     iterable: Iterable<Parameters<F>[0]>,
     options?: MapOptions,
   ): MapIterator<Awaited<ReturnType<F>>> {
-    const { chunksize, timeout } = checkMapOptions(options);
+    const { chunksize, timeout, signal } = checkMapOptions(options);
     checkIterable(iterable, "Cannot map: iterable must be an iterable");
-    return this.#mapItems(fn, [...iterable], false, chunksize, timeout) as MapIterator<Awaited<ReturnType<F>>>;
+    signal?.throwIfAborted();
+    const results = this.#mapItems(fn, [...iterable], false, chunksize, timeout, signal);
+    return results as MapIterator<Awaited<ReturnType<F>>>;
   }
 
   /**
@@ -297,14 +410,15 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     iterable: Iterable<Parameters<F>>,
     options?: MapOptions,
   ): MapIterator<Awaited<ReturnType<F>>> {
-    const { chunksize, timeout } = checkMapOptions(options, "starmap");
+    const { chunksize, timeout, signal } = checkMapOptions(options, "starmap");
     checkIterable(iterable, "Cannot starmap: iterable must be an iterable");
+    signal?.throwIfAborted();
     const argLists: unknown[][] = [];
     for (const item of iterable as Iterable<unknown>) {
       checkIterable(item, "Cannot starmap: each item of iterable must be an iterable of arguments");
       argLists.push([...(item as Iterable<unknown>)]);
     }
-    return this.#mapItems(fn, argLists, true, chunksize, timeout) as MapIterator<Awaited<ReturnType<F>>>;
+    return this.#mapItems(fn, argLists, true, chunksize, timeout, signal) as MapIterator<Awaited<ReturnType<F>>>;
   }
 
   /**
@@ -353,8 +467,9 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     spread: boolean,
     chunksize: number,
     timeout: number | undefined,
+    signal: AbortSignal | undefined,
   ): ResultIterator<unknown> {
-    if (items.length === 0) return new ResultIterator([], false, undefined);
+    if (items.length === 0) return new ResultIterator([], false, undefined, signal);
     this.#checkOpen();
     checkTaskFunction(fn);
     const deadline = timeout === undefined ? undefined : now() + timeout;
@@ -367,7 +482,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
         futures.push(this.#submitTask(fn, items.slice(i, i + chunksize), mode));
       }
     }
-    return new ResultIterator(futures, chunksize > 1, deadline);
+    return new ResultIterator(futures, chunksize > 1, deadline, signal);
   }
 
   // `args` is an array this pool owns: an argument list (CALL) or a chunk's items. A call that fails for its
@@ -443,8 +558,9 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     try {
       exports = await import(this.#module);
     } catch (error) {
-      this.#loadError = { error };
-      for (const item of this.#pending.drain()) if (!item.future.done()) item.future.setException(error);
+      const reported = importError(error, this.#module);
+      this.#loadError = { error: reported };
+      for (const item of this.#pending.drain()) if (!item.future.done()) item.future.setException(reported);
       this.#settle();
       return;
     }
@@ -486,14 +602,14 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     this.#dispatch();
   }
 
-  // Hands pending tasks out one by one to the least busy worker with room (starting a worker when none is
-  // idle), then sends each worker its share as one message. A task cancelled, already done (a caller's
-  // setResult), or naming no export is settled here and never reaches a worker, nor makes one start.
+  // Hands pending tasks out one by one to the least busy ready worker with room, then sends each worker its share
+  // as one message; what is left waits for the next worker to be ready (#startWorkersFor). A task cancelled,
+  // already done (a caller's setResult), or naming no export is settled here and never reaches a worker, nor makes
+  // one start.
   #dispatch(): void {
     this.#dispatchQueued = false;
     if (this.#hello === undefined) return;
     const shares = this.#shares;
-    let reserve = false;
     while (this.#pending.size > 0 && this.#state !== "broken") {
       const item = this.#pending.peek()!;
       if (!isStillPending(item) || !this.#resolveFunction(item)) {
@@ -501,28 +617,46 @@ export class ProcessPoolExecutor implements AsyncDisposable {
         continue;
       }
       const worker = this.#pickWorker(shares);
-      if (worker === undefined) {
-        reserve = true;
-        break;
-      }
+      if (worker === undefined) break;
       this.#pending.shift();
       const share = shares.get(worker);
       if (share === undefined) shares.set(worker, [item]);
       else share.push(item);
     }
-    // CPython's shared call queue holds calls that are RUNNING (no longer cancellable) before any worker took
-    // them, each for whichever worker is free first. One such call is held here, in the parent, rather than
-    // queued in one worker behind a task that may run long; CPython holds up to max_workers + 1, so more of
-    // procpool's queued tasks stay cancellable.
-    // It is always the front of #pending, so the front tells whether one is held already.
-    const next = this.#pending.peek();
-    if (reserve && next !== undefined && !next.reserved && this.#state !== "broken") {
-      next.reserved = true;
-      next.future.setRunningOrNotifyCancel();
-    }
+    if (this.#pending.size > 0 && this.#state !== "broken") this.#startWorkersFor();
     for (const [worker, items] of shares) this.#assign(worker, items);
     shares.clear();
     this.#settle();
+  }
+
+  // The tasks no ready worker has room for wait here, in the parent, for whichever worker is ready first: none
+  // is pinned to a worker still starting, whose slow start (or initializer) would hold it while another worker
+  // idles. A worker starts for each waiting task that no starting worker will take, while there is room for one.
+  // CPython's shared call queue holds calls RUNNING (no longer cancellable) before any worker took them, each for
+  // whichever worker is free first: the first waiting tasks are held so, one per starting worker and one more.
+  // CPython holds up to max_workers + 1 of them even while its workers are busy; holding fewer keeps more of
+  // procpool's queued tasks cancellable.
+  #startWorkersFor(): void {
+    let starting = 0;
+    for (const worker of this.#workers) if (worker.state === "starting") starting++;
+    let waiting = 0;
+    // Cancelled tasks deep in the queue are dropped only when they reach its front: look past a few of them.
+    const horizon = Math.min(this.#pending.size, this.#maxWorkers + 1 + LOOK_PAST);
+    for (let i = 0; i < horizon; i++) {
+      const item = this.#pending.at(i)!;
+      if (!isStillPending(item)) continue;
+      waiting++;
+      if (waiting > starting && this.#workers.size < this.#maxWorkers) {
+        // A worker the runtime refuses to start breaks the pool, which has failed every waiting task.
+        if (this.#spawn() === undefined) return;
+        starting++;
+      }
+      if (waiting > starting + 1) break;
+      if (!item.reserved) {
+        item.reserved = true;
+        item.future.setRunningOrNotifyCancel();
+      }
+    }
   }
 
   // Hands a worker its share. When the transport cannot carry the share in one message (too large), each task
@@ -553,8 +687,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     item.future.setException(new TypeError(`Cannot send the arguments of ${nameOf(item.fn)}: ${messageOf(error)}`));
   }
 
-  // An idle worker first; else a new worker while there is room for one; else the least busy with room (counting
-  // what this dispatch has already given each).
+  // An idle ready worker first; else the least busy with room (counting what this dispatch has already given each).
   #pickWorker(shares: Map<PoolWorker, WorkItem[]>): PoolWorker | undefined {
     let best: PoolWorker | undefined;
     let bestLoad = Infinity;
@@ -568,7 +701,6 @@ export class ProcessPoolExecutor implements AsyncDisposable {
         bestLoad = load;
       }
     }
-    if (this.#workers.size < this.#maxWorkers && this.#state !== "broken") return this.#spawn() ?? best;
     return best;
   }
 
@@ -585,7 +717,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     this.#workers.add(worker);
     handle.onMessage((message) => this.#onMessage(worker, message));
     handle.onExit((exit) => this.#onExit(worker, exit));
-    handle.send([HELLO, this.#hello!], this.#initBuffers);
+    handle.send([HELLO, this.#hello!] satisfies ToWorker, this.#initBuffers);
     return worker;
   }
 
@@ -601,7 +733,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     switch (message[0]) {
       case READY:
         worker.markReady();
-        return;
+        return this.#dispatch();
       case RESULTS: {
         const [, ids, statuses, values, busyMs] = message;
         for (let i = 0; i < ids.length; i++) this.#complete(worker, ids[i], statuses[i], values[i]);
@@ -725,7 +857,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   }
 }
 
-// Whether a task may still go to a worker: pending, or RUNNING in the parent's call queue (see #dispatch); a
+// Whether a task may still go to a worker: pending, or RUNNING in the parent's call queue (see #startWorkersFor); a
 // cancelled one is marked notified on the way (CPython's order).
 function isStillPending(item: WorkItem): boolean {
   const future = item.future;

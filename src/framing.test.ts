@@ -112,7 +112,9 @@ function backendSending(frames: unknown[]): Backend {
       return {
         id: 41,
         send(message) {
-          if (message[0] === HELLO) setTimeout(() => frames.forEach((frame) => onMessage?.(frame)), 1);
+          if (Array.isArray(message) && message[0] === HELLO) {
+            setTimeout(() => frames.forEach((frame) => onMessage?.(frame)), 1);
+          }
         },
         onMessage(listener) {
           onMessage = listener;

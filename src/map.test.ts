@@ -7,7 +7,7 @@ import { Future } from "./future.ts";
 import { ResultIterator } from "./map.ts";
 import type { ChunkOutcome } from "./protocol.ts";
 import { CancelledError, TimeoutError } from "./errors.ts";
-import { within } from "./_test_utils.ts";
+import { countedAbort, within } from "./_test_utils.ts";
 
 // A future as the pool has it once a worker took it: running, so not cancellable.
 function running(): Future<unknown> {
@@ -195,5 +195,90 @@ describe("map() results with parallel next() calls (R5.1–R5.5)", () => {
     for await (const x of it) seen.push(x);
     assert.deepEqual(seen, [1, 2, 3]);
     assert.deepEqual(await new ResultIterator([], false, undefined).next(), DONE);
+  });
+});
+
+describe("map() results with an AbortSignal (R5.3)", () => {
+  it("R5.3 map({ signal }): an abort cancels the items not started and rejects the waiting next() with signal.reason; the calls behind it resolve done", async () => {
+    const first = running();
+    const rest = [new Future<unknown>(), new Future<unknown>(), new Future<unknown>()];
+    const { controller, signal, listeners } = countedAbort();
+    const it = new ResultIterator([first, ...rest], false, undefined, signal);
+    assert.equal(listeners(), 1, "one listener while the map is under way");
+    const { outcomes, order } = parallelNext(it, 3);
+    const reason = new Error("stop");
+    controller.abort(reason);
+    assert.ok(rest.every((f) => f.cancelled()), "every item not started is cancelled at the abort");
+    assert.equal(first.running(), true, "a running item cannot be cancelled");
+    assert.deepEqual(await within(outcomes), [{ error: reason }, DONE, DONE]);
+    assert.deepEqual(order, [0, 1, 2]);
+    first.setResult("late");
+    await tick();
+    assert.deepEqual(await it.next(), DONE, "a result arriving after the abort is not handed out");
+    assert.equal(listeners(), 0);
+  });
+
+  it("R5.3 map({ signal }): an abort while no next() waits makes the next call throw signal.reason, once, even with results ready", async () => {
+    const futures = [running(), running(), new Future<unknown>()];
+    futures[0].setResult(chunk([1, 2, 3]));
+    const { controller, signal, listeners } = countedAbort();
+    const it = new ResultIterator(futures, true, undefined, signal);
+    assert.deepEqual(await it.next(), { value: 1, done: false });
+    controller.abort("stop"); // any value: it is thrown as it is
+    assert.equal(futures[2].cancelled(), true, "cancelled at the abort, not at the next call");
+    assert.equal(listeners(), 0, "the iteration has ended: nothing listens any more");
+    await assert.rejects(it.next(), (e) => e === "stop");
+    assert.deepEqual(await it.next(), DONE, "then done, as a generator that has thrown");
+    assert.deepEqual(await it.next(), DONE);
+  });
+
+  it("R5.3 map({ signal }): the listener goes when every item has arrived; a later abort still throws at the next call", async () => {
+    const futures = [running(), running()];
+    futures[0].setResult(chunk([1, 2]));
+    futures[1].setResult(chunk([3, 4]));
+    const { controller, signal, listeners } = countedAbort();
+    const it = new ResultIterator(futures, true, undefined, signal);
+    assert.deepEqual(await it.next(), { value: 1, done: false });
+    assert.deepEqual(await it.next(), { value: 2, done: false });
+    assert.deepEqual(await it.next(), { value: 3, done: false });
+    assert.equal(listeners(), 0, "every item arrived: nothing left to cancel, so nothing listens");
+    const reason = new Error("late abort");
+    controller.abort(reason);
+    await assert.rejects(it.next(), (e) => e === reason);
+    assert.deepEqual(await it.next(), DONE);
+  });
+
+  it("R5.3 map({ signal }): iteration that ends (done, failure, return()) removes its listener; a later abort changes nothing", async () => {
+    const { controller, signal, listeners } = countedAbort();
+    // Done.
+    const a = [running(), running()];
+    a[0].setResult("a");
+    a[1].setResult("b");
+    const done = new ResultIterator(a, false, undefined, signal);
+    const seen: unknown[] = [];
+    for await (const x of done) seen.push(x);
+    assert.deepEqual(seen, ["a", "b"]);
+    // A failure.
+    const b = [running(), new Future<unknown>()];
+    const failed = new ResultIterator(b, false, undefined, signal);
+    b[0].setException(new Error("boom"));
+    await assert.rejects(failed.next(), { message: "boom" });
+    // return().
+    const c = [running(), new Future<unknown>()];
+    const stopped = new ResultIterator(c, false, undefined, signal);
+    await stopped.return();
+    assert.equal(listeners(), 0, "no iteration that has ended listens to the signal");
+    controller.abort(new Error("too late"));
+    for (const it of [done, failed, stopped]) assert.deepEqual(await it.next(), DONE);
+    assert.equal(c[0].running(), true);
+  });
+
+  it("R5.3 map({ signal }): an empty map holds no listener, and throws signal.reason at the next call after an abort", async () => {
+    const { controller, signal, listeners } = countedAbort();
+    const empty = new ResultIterator([], false, undefined, signal);
+    assert.equal(listeners(), 0);
+    controller.abort(new Error("stop"));
+    await assert.rejects(empty.next(), { message: "stop" });
+    assert.deepEqual(await empty.next(), DONE);
   });
 });

@@ -1,5 +1,6 @@
 // The results side of map() and starmap(): ordered iteration, the deadline, and cancelling the rest.
 
+import { onAbort } from "./_abort.ts";
 import { now } from "./_clock.ts";
 import { type Deferred, deferred } from "./_deferred.ts";
 import type { Future } from "./future.ts";
@@ -15,6 +16,14 @@ export interface MapOptions {
   readonly timeout?: number;
   /** How many items travel in one message; results and errors stay per item. @default {1} */
   readonly chunksize?: number;
+  /**
+   * Stops the whole map when aborted: every item not yet started is cancelled (as when iteration stops early),
+   * and the iterator's next `next()` (or the one already waiting) throws `signal.reason`; then it is done.
+   * Items already running still finish, as in Python; their results are not handed out. A signal aborted
+   * already makes the `map()` call itself throw `signal.reason`, and nothing is submitted.
+   * @default {undefined} (only `return()` or a failure stops it)
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -35,11 +44,19 @@ export interface MapIterator<T> extends AsyncIterableIterator<T> {
  * `next()` calls made before earlier ones settled queue up as on an async generator: each item goes to one call,
  * in call order; after a failure (or a timeout) the failing call rejects and the calls queued behind it resolve
  * `{ done: true }`. `return()` takes effect at once: calls still waiting resolve `{ done: true }`.
+ *
+ * An abort of `signal` ends the iteration as a failure would, at once, whatever results are ready: it cancels
+ * every future not yet done, and the call waiting (else the next call) rejects with `signal.reason`.
  */
 export class ResultIterator<T> implements MapIterator<T> {
   readonly #futures: Future<unknown>[];
   readonly #chunked: boolean;
   readonly #deadline: number | undefined;
+  readonly #signal: AbortSignal | undefined;
+  // Listening only while some future has not arrived: after that an abort cancels nothing and no call waits for
+  // a future, so next() reading signal.aborted is enough (and nothing keeps this iterator reachable from the
+  // signal).
+  #stopListening: (() => void) | undefined;
   #next = 0; // the next future to wait for
   #buffer: unknown[] = []; // the current chunk's results not yet yielded
   #buffered = 0;
@@ -49,10 +66,17 @@ export class ResultIterator<T> implements MapIterator<T> {
   // the buffer can answer at once, so the fast path below needs no promise of its own.
   readonly #calls: Deferred<IteratorResult<T, undefined>>[] = [];
 
-  constructor(futures: Future<unknown>[], chunked: boolean, deadline: number | undefined) {
+  constructor(
+    futures: Future<unknown>[],
+    chunked: boolean,
+    deadline: number | undefined,
+    signal?: AbortSignal,
+  ) {
     this.#futures = futures;
     this.#chunked = chunked;
     this.#deadline = deadline;
+    this.#signal = signal;
+    if (signal !== undefined && futures.length > 0) this.#stopListening = onAbort(signal, this.#abort);
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
@@ -60,12 +84,14 @@ export class ResultIterator<T> implements MapIterator<T> {
   }
 
   next(): Promise<IteratorResult<T, undefined>> {
+    if (this.#signal?.aborted === true) this.#abort(); // a no-op once it has ended
     if (this.#calls.length === 0) {
       if (this.#buffered < this.#buffer.length) {
         return Promise.resolve({ value: this.#buffer[this.#buffered++] as T, done: false });
       }
       if (this.#failure !== undefined) {
         const { error } = this.#failure;
+        this.#failure = undefined; // thrown once, then done
         this.#stop();
         return Promise.reject(error);
       }
@@ -95,7 +121,7 @@ export class ResultIterator<T> implements MapIterator<T> {
 
   readonly #arrived = (value: unknown): void => {
     if (this.#finished) return; // return() came first and has answered every call
-    this.#next++;
+    if (++this.#next === this.#futures.length) this.#unlisten();
     if (this.#chunked) {
       const chunk = value as ChunkOutcome;
       this.#buffer = chunk.values;
@@ -131,11 +157,28 @@ export class ResultIterator<T> implements MapIterator<T> {
     }
   }
 
+  // The signal aborted: ends the iteration, as a failure does, with signal.reason thrown by the call that waits
+  // (else by the next call). Ready results are dropped: an abort asks to stop now.
+  readonly #abort = (): void => {
+    if (this.#finished) return;
+    const waiting = this.#calls.shift();
+    const reason = this.#signal!.reason;
+    waiting?.reject(reason);
+    this.#stop();
+    if (waiting === undefined) this.#failure = { error: reason };
+  };
+
+  #unlisten(): void {
+    this.#stopListening?.();
+    this.#stopListening = undefined;
+  }
+
   // Ends the iteration: later calls get { done: true }, and so do the calls still queued (as on a generator that
   // has returned or thrown).
   #stop(): void {
     if (!this.#finished) {
       this.#finished = true;
+      this.#unlisten();
       this.#buffer = [];
       this.#buffered = 0;
       this.#failure = undefined;

@@ -11,6 +11,7 @@ import {
   RUN_ONE,
   STOP,
   type TaskBatch,
+  type ToWorker,
 } from "./protocol.ts";
 import type { WorkerHandle } from "./runtime/backend.ts";
 
@@ -33,7 +34,7 @@ export interface WorkItem {
 /**
  * A worker's states. `starting` until the initializer ran, then `ready`; `retiring` once it was given its last
  * task under `maxTasksPerChild` (it exits by itself after it); `stopping` once told to stop or killed; `exited`.
- * Only `starting` and `ready` workers are given tasks.
+ * Only `ready` workers are given tasks: a task never waits for one worker to start while another could run it.
  */
 export type PoolWorkerState = "starting" | "ready" | "retiring" | "stopping" | "exited";
 
@@ -90,9 +91,9 @@ export class PoolWorker {
     return items;
   }
 
-  /** How many more tasks it may be given now: 0 unless it is starting or ready. */
+  /** How many more tasks it may be given now: 0 unless it is ready. */
   room(): number {
-    if (this.#state !== "starting" && this.#state !== "ready") return 0;
+    if (this.#state !== "ready") return 0;
     const left = this.#window - this.#inflight.size;
     return this.#maxTasks === undefined ? left : Math.min(left, this.#maxTasks - this.#assigned);
   }
@@ -147,7 +148,7 @@ export class PoolWorker {
   stop(): void {
     if (this.#state !== "starting" && this.#state !== "ready") return;
     this.#state = "stopping";
-    this.handle.send([STOP]);
+    this.handle.send([STOP] satisfies ToWorker);
   }
 
   /** Kills it: → `stopping`, unless it has exited. */

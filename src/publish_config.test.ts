@@ -17,12 +17,20 @@ describe("publishing metadata", () => {
     }
   });
 
-  it("package.json has the same name, version and license, and exports mod.ts", () => {
+  it("package.json has the same name, version and license, and exports the compiled counterpart of each export", () => {
     const deno = readJson("deno.json");
     const pkg = readJson("package.json");
     assert.equal(pkg.name, deno.name);
     assert.equal(pkg.version, deno.version);
     assert.equal(pkg.license, deno.license);
-    assert.deepEqual(pkg.exports, deno.exports);
+    // Each JSR export `./x.ts` is `./dist/x.js` (with `./dist/x.d.ts` for types) in the npm package.
+    const compiled = Object.fromEntries(
+      Object.entries(deno.exports as Record<string, string>).map(([key, path]) => {
+        const base = path.replace(/^\.\//, "./dist/").replace(/\.ts$/, "");
+        return [key, { types: `${base}.d.ts`, import: `${base}.js` }];
+      }),
+    );
+    assert.deepEqual(pkg.exports, compiled);
+    assert.equal(pkg.private, undefined, "package.json must not be private");
   });
 });

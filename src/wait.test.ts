@@ -12,7 +12,7 @@ import {
   TimeoutError,
   wait,
 } from "../mod.ts";
-import { within } from "./_test_utils.ts";
+import { countedAbort, within } from "./_test_utils.ts";
 
 class OSError extends Error {
   static {
@@ -652,3 +652,139 @@ describe("asCompleted() (R6.2, R6.3, R9.3, R9.4)", () => {
     assert.deepEqual(await collect(asCompleted([f], { timeout: 2 ** 31 + 10 })), [f]);
   });
 });
+
+describe("wait() and asCompleted() with an AbortSignal (R6.1, R6.2, R9.4)", () => {
+  it("R6.1 wait({ signal }) rejects with signal.reason when the signal aborts, and leaves the futures as they were", async () => {
+    const { pf, rf, sf } = fixtures();
+    const { controller, signal, listeners } = countedAbort();
+    const waiting = wait([pf, rf, sf], { signal });
+    await tick();
+    assert.equal(listeners(), 1, "one listener while the wait is under way");
+    const reason = new Error("gave up");
+    controller.abort(reason);
+    await assert.rejects(within(waiting), (e) => e === reason);
+    assert.equal(pf.state, "PENDING", "aborting a wait cancels nothing");
+    assert.equal(rf.state, "RUNNING");
+    assert.equal(listeners(), 0);
+  });
+
+  it("R6.1 wait({ signal }) with a signal aborted already rejects with signal.reason, even when the condition holds", async () => {
+    const { sf } = fixtures();
+    const reason = new Error("aborted before");
+    await assert.rejects(wait([sf], { signal: AbortSignal.abort(reason) }), (e) => e === reason);
+    await assert.rejects(wait([], { signal: AbortSignal.abort("any value") }), (e) => e === "any value");
+  });
+
+  it("R6.1 wait({ signal }) that resolves (condition, timeout, at once) leaves no listener, and a later abort changes nothing", async () => {
+    const { controller, signal, listeners } = countedAbort();
+    const { sf } = fixtures();
+    const slow = new Future<number>();
+    const fast = later<number>(5, (f) => f.setResult(1));
+    const byCondition = await within(wait([fast, slow], { signal, returnWhen: FIRST_COMPLETED }));
+    sameMembers(byCondition.done, [fast]);
+    const byTimeout = await within(wait([slow], { signal, timeout: 5 }));
+    sameMembers(byTimeout.notDone, [slow]);
+    const atOnce = await wait([sf], { signal });
+    sameMembers(atOnce.done, [sf]);
+    assert.equal(listeners(), 0, "every settled wait removed its listener");
+    controller.abort(new Error("later"));
+    slow.setResult(2);
+  });
+
+  it("R6.1 many waits sharing one long-lived signal leave no listener behind", async () => {
+    const { signal, listeners } = countedAbort();
+    for (let i = 0; i < 50; i++) {
+      const f = later<number>(0, (x) => x.setResult(i));
+      await wait([f], { signal });
+    }
+    assert.equal(listeners(), 0);
+  });
+
+  it("R6.2 asCompleted({ signal }): an abort rejects the waiting next() with signal.reason; later calls are done", async () => {
+    const { sf, pf } = fixtures();
+    const { controller, signal, listeners } = countedAbort();
+    const it = asCompleted([sf, pf], { signal });
+    assert.equal(listeners(), 0, "nothing is watched before the first next()");
+    assert.equal((await it.next()).value, sf);
+    assert.equal(listeners(), 1, "one listener while some future is pending");
+    const waiting = it.next();
+    const behind = it.next();
+    const reason = new Error("stop");
+    controller.abort(reason);
+    await assert.rejects(within(waiting), (e) => e === reason);
+    assert.deepEqual(await within(behind), { value: undefined, done: true });
+    assert.deepEqual(await it.next(), { value: undefined, done: true });
+    assert.equal(listeners(), 0);
+    assert.equal(pf.state, "PENDING", "aborting the iteration cancels nothing");
+    pf.setResult(1);
+    assert.deepEqual(await it.next(), { value: undefined, done: true });
+  });
+
+  it("R6.2 asCompleted({ signal }): an abort while no next() waits makes the next call throw signal.reason once, even with futures ready", async () => {
+    const a = new Future<number>();
+    const b = new Future<number>();
+    const { controller, signal } = countedAbort();
+    const it = asCompleted([a, b], { signal });
+    const first = it.next();
+    a.setResult(1);
+    assert.equal((await within(first)).value, a);
+    b.setResult(2); // done, not yet yielded
+    controller.abort("stop");
+    await assert.rejects(it.next(), (e) => e === "stop");
+    assert.deepEqual(await it.next(), { value: undefined, done: true });
+  });
+
+  it("R6.2 asCompleted({ signal }): an abort between the call and the first next() throws at that next()", async () => {
+    const { pf } = fixtures();
+    const { controller, signal, listeners } = countedAbort();
+    const it = asCompleted([pf], { signal });
+    controller.abort(new Error("early"));
+    await assert.rejects(it.next(), { message: "early" });
+    assert.deepEqual(await it.next(), { value: undefined, done: true });
+    assert.equal(listeners(), 0);
+  });
+
+  it("R6.2 asCompleted({ signal }) with a signal aborted already throws signal.reason at the call", () => {
+    const { pf } = fixtures();
+    const reason = new Error("aborted before");
+    assert.throws(() => asCompleted([pf], { signal: AbortSignal.abort(reason) }), (e) => e === reason);
+  });
+
+  it("R6.2 asCompleted({ signal }): an iteration that ended (done, timeout, return()) holds no listener; a later abort changes nothing", async () => {
+    const { controller, signal, listeners } = countedAbort();
+    const f = later<number>(5, (x) => x.setResult(1));
+    assert.deepEqual(await within(collect(asCompleted([f], { signal }))), [f]);
+    const pending = new Future<number>();
+    const timedOut = asCompleted([pending], { signal, timeout: 5 });
+    await assert.rejects(within(timedOut.next()), TimeoutError);
+    const returned = asCompleted([pending], { signal });
+    const waiting = returned.next();
+    await returned.return?.();
+    assert.deepEqual(await waiting, { value: undefined, done: true });
+    assert.equal(listeners(), 0);
+    controller.abort(new Error("too late"));
+    assert.deepEqual(await timedOut.next(), { value: undefined, done: true });
+    assert.deepEqual(await returned.next(), { value: undefined, done: true });
+    pending.setResult(0);
+  });
+
+  it("R9.4 a signal that is not an AbortSignal is a TypeError naming signal, from wait() and asCompleted()", async () => {
+    const { sf } = fixtures();
+    for (const signal of [null, "abort", 1, {}, { aborted: false }, new AbortController(), () => {}]) {
+      await assert.rejects(wait([sf], { signal } as never), (e: unknown) => {
+        assert.ok(e instanceof TypeError, `wait: ${e}`);
+        assert.match(e.message, /\bsignal must be an AbortSignal\b/);
+        return true;
+      });
+      assert.throws(() => asCompleted([sf], { signal } as never), (e: unknown) => {
+        assert.ok(e instanceof TypeError, `asCompleted: ${e}`);
+        assert.match(e.message, /\bsignal must be an AbortSignal\b/);
+        return true;
+      });
+    }
+  });
+});
+
+function tick(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}

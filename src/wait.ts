@@ -1,5 +1,7 @@
 // wait() and asCompleted(): waiting on several futures at once, as concurrent.futures does.
 
+import { onAbort } from "./_abort.ts";
+import { checkSignal } from "./_checks.ts";
 import { checkTimeout, now, startTimer, type StopTimer } from "./_clock.ts";
 import { type Deferred, deferred } from "./_deferred.ts";
 import { TimeoutError } from "./errors.ts";
@@ -27,11 +29,19 @@ export interface WaitOptions {
   readonly timeout?: number;
   /** The condition to wait for. @default {"ALL_COMPLETED"} */
   readonly returnWhen?: ReturnWhen;
+  /**
+   * Stops waiting when aborted: `wait` rejects with `signal.reason` (at once if aborted already). The futures are
+   * not touched: aborting a wait cancels no task, as a timeout does not.
+   * @default {undefined}
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** What {@linkcode wait} resolves to: Python's `DoneAndNotDoneFutures`. */
 export interface DoneAndNotDone<T> {
+  /** The futures that finished or were cancelled by the time `wait` returned. */
   readonly done: Set<Future<T>>;
+  /** The others: pending or running. */
   readonly notDone: Set<Future<T>>;
 }
 
@@ -50,6 +60,13 @@ export interface AsCompletedOptions {
    * @default {undefined} (wait forever)
    */
   readonly timeout?: number;
+  /**
+   * Stops the iteration when aborted: the `next()` waiting (else the next one) throws `signal.reason`, even if
+   * some futures are done and not yet yielded; then it is done. A signal aborted already makes `asCompleted`
+   * throw at the call. The futures are not touched.
+   * @default {undefined}
+   */
+  readonly signal?: AbortSignal;
 }
 
 function uniqueFutures<T>(fs: Iterable<Future<T>>, caller: string): Set<Future<T>> {
@@ -93,10 +110,11 @@ function checkReturnWhen(returnWhen: unknown): ReturnWhen {
  *
  * @typeParam F The futures' type; futures of different result types may be mixed.
  * @param fs The futures (any iterable).
- * @param options The timeout and the condition.
+ * @param options The timeout, the condition, and a signal that stops the wait.
  * @returns The done and not-done sets.
+ * @throws {unknown} (as a rejection) `signal.reason`, when the signal aborts before the wait is over.
  * @throws {TypeError} (as a rejection) for a non-iterable `fs` or a non-Future in it, `options` that is not an
- *   object, or a `timeout` that is not a number.
+ *   object, a `timeout` that is not a number, or a `signal` that is not an AbortSignal.
  * @throws {RangeError} (as a rejection) for an unknown `returnWhen` (any other value) or a NaN timeout.
  *
  * @example Waiting for the first of two futures
@@ -111,6 +129,18 @@ function checkReturnWhen(returnWhen: unknown): ReturnWhen {
  * assert.deepEqual([...done], [fast]);
  * assert.deepEqual([...notDone], [slow]);
  * ```
+ *
+ * @example Giving up on a wait with an AbortSignal
+ * ```ts
+ * import { Future, wait } from "@procpool/procpool";
+ * import assert from "node:assert/strict";
+ *
+ * const future = new Future<string>();
+ * const controller = new AbortController();
+ * setTimeout(() => controller.abort(new Error("user gave up")), 10);
+ * await assert.rejects(wait([future], { signal: controller.signal }), { message: "user gave up" });
+ * assert.equal(future.done(), false); // the wait ended, the future is untouched
+ * ```
  */
 export async function wait<F extends Future<unknown>>(
   fs: Iterable<F>,
@@ -121,6 +151,8 @@ export async function wait<F extends Future<unknown>>(
   checkOptions(options, "wait");
   const returnWhen = checkReturnWhen(options.returnWhen ?? ALL_COMPLETED);
   const timeout = checkTimeout(options.timeout);
+  const signal = checkSignal(options.signal, "wait");
+  signal?.throwIfAborted();
   const holds = () => {
     let allDone = true;
     for (const f of futures) {
@@ -140,9 +172,14 @@ export async function wait<F extends Future<unknown>>(
       }));
     }
     const stop: StopTimer | undefined = timeout === undefined ? undefined : startTimer(woken.resolve, timeout);
-    await woken.promise;
-    stop?.();
-    for (const off of unsubscribe) off();
+    const stopListening = signal === undefined ? undefined : onAbort(signal, () => woken.reject(signal.reason));
+    try {
+      await woken.promise;
+    } finally {
+      stop?.();
+      stopListening?.();
+      for (const off of unsubscribe) off();
+    }
   }
   const done = new Set<Future<T>>();
   const notDone = new Set<Future<T>>();
@@ -160,11 +197,12 @@ export async function wait<F extends Future<unknown>>(
  *
  * @typeParam F The futures' type; futures of different result types may be mixed.
  * @param fs The futures (any iterable).
- * @param options The timeout.
+ * @param options The timeout, and a signal that stops the iteration.
  * @returns An async iterable of the futures themselves (typed as {@linkcode CompletedFuture}).
  * @throws {TypeError} at the call, for a non-iterable `fs` or a non-Future in it, `options` that is not an
- *   object, or a `timeout` that is not a number.
+ *   object, a `timeout` that is not a number, or a `signal` that is not an AbortSignal.
  * @throws {RangeError} at the call, for a NaN timeout.
+ * @throws {unknown} `signal.reason`: at the call when the signal is aborted already, else from iteration.
  * @throws {TimeoutError} from iteration, "N (of M) futures unfinished", when the timeout passes.
  *
  * @example Handling results as they arrive
@@ -188,15 +226,22 @@ export function asCompleted<F extends Future<unknown>>(
   const futures = uniqueFutures(fs as Iterable<Future<ResultOf<F>>>, "iterate asCompleted");
   checkOptions(options, "iterate asCompleted");
   const timeout = checkTimeout(options.timeout);
-  return new AsCompletedIterator(futures, timeout);
+  const signal = checkSignal(options.signal, "iterate asCompleted");
+  signal?.throwIfAborted();
+  return new AsCompletedIterator(futures, timeout, signal);
 }
 
 // Not an async generator: `yield future` there would await the future (it is a thenable) and yield its result.
 // next() calls made before earlier ones settled queue up as on a generator: each future goes to one call, in
-// call order; a timeout rejects the call that was waiting and the calls behind it resolve { done: true }.
+// call order; a timeout rejects the call that was waiting and the calls behind it resolve { done: true }. An
+// abort does the same at once, whatever is ready; with no call waiting, the next call rejects.
 class AsCompletedIterator<T> implements AsyncIterableIterator<Future<T>> {
   readonly #futures: Set<Future<T>>;
   readonly #timeout: number | undefined;
+  readonly #signal: AbortSignal | undefined;
+  // Listening only while some future is pending: after that no call can wait, and next() reads signal.aborted.
+  #stopListening: (() => void) | undefined;
+  #abortReason: { error: unknown } | undefined; // thrown by the next call, once
   readonly #total: number;
   #deadline: number | undefined;
   #started = false;
@@ -208,9 +253,10 @@ class AsCompletedIterator<T> implements AsyncIterableIterator<Future<T>> {
   #expired = false;
   #closed = false;
 
-  constructor(futures: Set<Future<T>>, timeout: number | undefined) {
+  constructor(futures: Set<Future<T>>, timeout: number | undefined, signal: AbortSignal | undefined) {
     this.#futures = futures;
     this.#timeout = timeout;
+    this.#signal = signal;
     this.#total = futures.size;
   }
 
@@ -219,7 +265,14 @@ class AsCompletedIterator<T> implements AsyncIterableIterator<Future<T>> {
   }
 
   next(): Promise<IteratorResult<Future<T>, undefined>> {
-    if (!this.#started) this.#start();
+    if (this.#signal?.aborted === true) this.#abort(); // a no-op once closed
+    if (this.#abortReason !== undefined) {
+      const { error } = this.#abortReason;
+      this.#abortReason = undefined;
+      return Promise.reject(error);
+    }
+    // Closed before the first call (return(), or an abort): nothing to watch.
+    if (!this.#started && !this.#closed) this.#start();
     const call = deferred<IteratorResult<Future<T>, undefined>>();
     this.#calls.push(call);
     this.#answer();
@@ -244,9 +297,26 @@ class AsCompletedIterator<T> implements AsyncIterableIterator<Future<T>> {
       this.#unsubscribe.push(onDone(f, () => {
         this.#pending.delete(f);
         this.#finished.push(f);
+        if (this.#pending.size === 0) this.#unlisten();
         this.#answer();
       }));
     }
+    if (this.#signal !== undefined && this.#pending.size > 0) this.#stopListening = onAbort(this.#signal, this.#abort);
+  }
+
+  // The signal aborted: the call waiting rejects with the reason (else the next call will), the rest end.
+  readonly #abort = (): void => {
+    if (this.#closed) return;
+    const reason = this.#signal!.reason;
+    const waiting = this.#calls.shift();
+    if (waiting !== undefined) waiting.reject(reason);
+    else this.#abortReason = { error: reason };
+    this.#close();
+  };
+
+  #unlisten(): void {
+    this.#stopListening?.();
+    this.#stopListening = undefined;
   }
 
   // Answers the queued calls in order with finished futures; then, when every future was yielded, ends the
@@ -284,6 +354,7 @@ class AsCompletedIterator<T> implements AsyncIterableIterator<Future<T>> {
   #close(): void {
     if (!this.#closed) {
       this.#closed = true;
+      this.#unlisten();
       this.#stopTimer?.();
       for (const off of this.#unsubscribe) off();
       this.#unsubscribe.length = 0;

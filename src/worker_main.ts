@@ -9,6 +9,7 @@ import {
   type Encoded,
   encodeOwned,
   FATAL,
+  type FromWorker,
   HELLO,
   type Hello,
   joinBuffers,
@@ -56,6 +57,8 @@ export function serve(port: ParentPort): () => void {
   let position = 0; // the next task of batches[0]
   let pumping = false;
   let completed = 0;
+  // The port takes any frame (a transport never looks inside); this side sends only the worker's own.
+  const send = (message: FromWorker, buffers?: Buffers): void => port.send(message, buffers);
   // How outcomes carry big data: as base64 text, or as themselves (see Buffers).
   const newBuffers = port.carriesBuffers === true ? () => new Buffers(port.movesBuffers === true) : () => undefined;
 
@@ -69,7 +72,7 @@ export function serve(port: ParentPort): () => void {
       exports = await import(hello.module) as Exports;
     } catch (error) {
       console.error(`Exception in worker while importing ${hello.module}:\n${describe(error)}`);
-      port.send([FATAL, "import", encodeSafely(error)]);
+      send([FATAL, "import", encodeSafely(error)]);
       return exit(1);
     }
     if (hello.initializer !== undefined) {
@@ -79,12 +82,12 @@ export function serve(port: ParentPort): () => void {
         await initializer(...args);
       } catch (error) {
         console.error(`Exception in initializer:\n${describe(error)}`);
-        port.send([FATAL, "initializer", encodeSafely(error)]);
+        send([FATAL, "initializer", encodeSafely(error)]);
         return exit(1);
       }
     }
     if (state === "starting") state = "ready";
-    port.send([READY]);
+    send([READY]);
     pump();
   };
 
@@ -123,7 +126,7 @@ export function serve(port: ParentPort): () => void {
       carried.length = 0;
     } else {
       try {
-        port.send([RESULTS, ids, statuses, values, busyMs], joinBuffers(carried));
+        send([RESULTS, ids, statuses, values, busyMs], joinBuffers(carried));
       } catch {
         // Too big to send together: one by one, so that only the outcome that cannot be sent fails.
         for (let i = 0; i < n; i++) sendOne(ids[i], statuses[i], values[i], chunked[i], carried[i], busyMs / n);
@@ -146,10 +149,10 @@ export function serve(port: ParentPort): () => void {
     busyMs: number,
   ) => {
     try {
-      port.send([RESULT_ONE, id, status, value, busyMs], buffers);
+      send([RESULT_ONE, id, status, value, busyMs], buffers);
     } catch (reason) {
       const error = encodeSafely(new TypeError(`Cannot send the task's result back: ${messageOf(reason)}`));
-      port.send([RESULT_ONE, id, RAISED, isChunk ? [[], error] : error, busyMs]);
+      send([RESULT_ONE, id, RAISED, isChunk ? [[], error] : error, busyMs]);
     }
   };
   // Records a task's outcome; returns false when the worker has used up its task budget and exited.

@@ -26,3 +26,16 @@ export async function blockUntil<T>(path: string, value: T): Promise<T> {
   while (!existsSync(path)) await new Promise((resolve) => setTimeout(resolve, 10));
   return value;
 }
+
+/**
+ * Initializer: the first worker to run it (the one that creates `dir/first`) is slow to start, waiting until the
+ * file `dir/release` exists; every other worker starts at once.
+ */
+export async function firstWorkerWaits(dir: string): Promise<void> {
+  try {
+    writeFileSync(join(dir, "first"), "", { flag: "wx" });
+  } catch {
+    return;
+  }
+  await blockUntil(join(dir, "release"), undefined);
+}

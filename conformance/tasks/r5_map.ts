@@ -49,3 +49,5 @@ export function recordArgs(dir: string, x: number, ms: number): Promise<number> 
 export function brokenInit(): void {
   throw new ValueError("initializer fails on purpose");
 }
+
+export { allUp } from "./all_up.ts";

@@ -42,3 +42,5 @@ export async function blockUntil<T>(path: string, value: T): Promise<T> {
   while (!existsSync(path)) await new Promise((resolve) => setTimeout(resolve, 10));
   return value;
 }
+
+export { allUp } from "./all_up.ts";

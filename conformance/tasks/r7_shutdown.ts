@@ -53,3 +53,5 @@ export function heartbeat(path: string): string {
   setInterval(() => appendFileSync(path, "."), 20);
   return whoami();
 }
+
+export { allUp } from "./all_up.ts";

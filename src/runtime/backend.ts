@@ -1,6 +1,6 @@
 // The one narrow interface between the runtime-free core and the code that runs workers on Deno, Bun and Node.
 
-import type { Buffers, FromWorker, ToWorker } from "../protocol.ts";
+import type { Buffers } from "../protocol.ts";
 
 /**
  * Runs workers for the pool. Each runtime provides one per backend kind (`src/runtime/*.ts`); a test or a custom
@@ -38,13 +38,21 @@ export type DenoPermissionValue = boolean | "inherit" | readonly string[];
 
 /** Deno permissions for workers, by kind; a kind left out is refused. */
 export interface DenoPermissionMap {
+  /** File system reads (`--allow-read`); a list names the paths. The task module's file is always readable. */
   readonly read?: DenoPermissionValue;
+  /** File system writes (`--allow-write`); a list names the paths. */
   readonly write?: DenoPermissionValue;
+  /** Network access (`--allow-net`); a list names the hosts (`"example.com"`, `"127.0.0.1:8000"`). */
   readonly net?: DenoPermissionValue;
+  /** Environment variables (`--allow-env`); a list names the variables. */
   readonly env?: DenoPermissionValue;
+  /** Running subprocesses (`--allow-run`); a list names the programs. */
   readonly run?: DenoPermissionValue;
+  /** Loading native libraries (`--allow-ffi`); a list names the library paths. */
   readonly ffi?: DenoPermissionValue;
+  /** System information (`--allow-sys`); a list names the APIs (`"hostname"`, `"osRelease"`, …). */
   readonly sys?: DenoPermissionValue;
+  /** Importing remote modules (`--allow-import`); a list names the hosts. */
   readonly import?: DenoPermissionValue;
 }
 
@@ -66,8 +74,13 @@ export interface WorkerHandle {
   /**
    * Sends a message; a no-op once the worker has exited. `buffers`, only on a backend that `carriesBuffers`,
    * says whether the message must travel as a value (it holds buffers as themselves) and which buffers to move.
+   *
+   * The message is one of the pool's own frames, opaque to a backend: it carries it to the worker's
+   * {@linkcode ParentPort.onMessage} as it is (an array of JSON-compatible values, unless `buffers.asValue`
+   * says it holds buffers or long strings to clone), and never looks inside. Hence `unknown`: the frame layout
+   * is the pool's private protocol, free to change between versions.
    */
-  send(message: ToWorker, buffers?: Buffers): void;
+  send(message: unknown, buffers?: Buffers): void;
   /**
    * Sets the one listener for the worker's messages: the pool's frames as the worker sent them (the pool checks
    * each one), never what task code posts on the worker's own channel.
@@ -95,8 +108,12 @@ export interface ParentPort {
   readonly carriesBuffers?: boolean;
   /** Whether it moves buffers, as {@linkcode Backend.movesBuffers} says. */
   readonly movesBuffers?: boolean;
-  /** Sends a message to the parent, with the buffers it holds as {@linkcode WorkerHandle.send} takes them. */
-  send(message: FromWorker, buffers?: Buffers): void;
+  /**
+   * Sends a message to the parent, with the buffers it holds as {@linkcode WorkerHandle.send} takes them. The
+   * message is one of the pool's own frames, opaque to the transport, as there: it reaches the parent's
+   * {@linkcode WorkerHandle.onMessage} listener as it is.
+   */
+  send(message: unknown, buffers?: Buffers): void;
   /** Sets the one listener for the parent's messages (the worker checks each one). */
   onMessage(listener: (message: unknown) => void): void;
   /** Ends this worker with `code`, after every message sent so far has been delivered. */

@@ -1,5 +1,6 @@
 // Which runtime this is, and the lazy loading of the backend that runs workers on it.
 
+import process from "node:process";
 import type { Backend, BackendOptions } from "./backend.ts";
 
 /** The kinds of backend a pool can ask for; `"auto"` is the runtime's default. */
@@ -88,4 +89,20 @@ export async function loadBackend(kind: BackendKind, options: BackendOptions): P
     modules.set(key, module);
   }
   return (await module).createBackend(options);
+}
+
+/**
+ * The error a pool reports when the parent cannot import its task module: `error` itself, except where Node
+ * refused a TypeScript module because it cannot strip types (Node before 22.18 and 23.6, without a loader): then
+ * a TypeError that says what to do, with Node's error as its cause.
+ */
+export function importError(error: unknown, module: string): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code !== "ERR_UNKNOWN_FILE_EXTENSION" || !/\.[cm]?ts$/.test(new URL(module).pathname)) return error;
+  return new TypeError(
+    `Cannot import the task module ${module}: this Node (${process.version}) cannot run TypeScript by itself. ` +
+      "Start it with a TypeScript loader (node --import tsx), use Node 22.18+ or 23.6+ (they strip types), " +
+      "or write the module in JavaScript",
+    { cause: error },
+  );
 }
