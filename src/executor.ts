@@ -17,25 +17,20 @@ import { Queue } from "./_queue.ts";
 import {
   BROKEN_FUTURE_MESSAGE,
   BROKEN_SUBMIT_MESSAGE,
-  BrokenExecutor,
   BrokenProcessPool,
-  CancelledError,
-  FuturesError,
-  InvalidStateError,
   RuntimeError,
   SHUTDOWN_SUBMIT_MESSAGE,
-  TimeoutError,
   WorkerExitError,
   WorkerProtocolError,
 } from "./errors.ts";
 import { Future } from "./future.ts";
+import { TaskModule } from "./task_module.ts";
 import { PoolWorker, type WorkItem } from "./pool_worker.ts";
 import { type MapIterator, type MapOptions, ResultIterator } from "./map.ts";
 import {
   Buffers,
   CALL,
   type ChunkOutcome,
-  decode,
   encode,
   type Encoded,
   encodeOwned,
@@ -136,20 +131,6 @@ type PoolState = "open" | "shutting-down" | "closed" | "broken";
 // How many cancelled tasks #startWorkersFor looks past for tasks still waiting.
 const LOOK_PAST = 64;
 
-// Looked up by a name a worker sent: no prototype, so that "constructor" or "__proto__" finds nothing.
-const OWN_ERRORS: Record<string, new (...args: never[]) => Error> = {
-  __proto__: null,
-  FuturesError,
-  CancelledError,
-  InvalidStateError,
-  TimeoutError,
-  RuntimeError,
-  BrokenExecutor,
-  BrokenProcessPool,
-  WorkerExitError,
-  WorkerProtocolError,
-} as unknown as Record<string, new (...args: never[]) => Error>;
-
 let nextTaskId = 1;
 
 /**
@@ -197,11 +178,8 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   #state: PoolState = "open";
   #backend: Backend | undefined;
   #maxWorkers = 1;
-  #exports: Record<string, unknown> | undefined;
-  // The task module's function exports: the table workers get in the hello, and each one's index in it, by name
-  // and by function (a function exported under several names takes its first).
-  #functions: string[] = [];
-  #indices: Map<unknown, number> | undefined;
+  // The task module, once imported.
+  #taskModule: TaskModule | undefined;
   #loadError: { error: unknown } | undefined;
   #hello: Hello | undefined;
   readonly #pending = new Queue<WorkItem>();
@@ -494,10 +472,10 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   #submitTask(fn: TaskFunction | string, args: unknown[], mode: Mode): Future<unknown> {
     const future = new Future<unknown>();
     let fnIndex: number | undefined;
-    if (this.#exports !== undefined) {
-      fnIndex = this.#indices!.get(fn);
+    if (this.#taskModule !== undefined) {
+      fnIndex = this.#taskModule.indexOf(fn);
       if (fnIndex === undefined) {
-        future.setException(this.#notExported(fn));
+        future.setException(this.#taskModule.notExported(fn));
         return future;
       }
     }
@@ -536,20 +514,10 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   // and returns false.
   #resolveFunction(item: WorkItem): boolean {
     if (item.fnIndex !== undefined) return true;
-    const fn = item.fn;
-    item.fnIndex = this.#indices!.get(fn);
+    item.fnIndex = this.#taskModule!.indexOf(item.fn);
     if (item.fnIndex !== undefined) return true;
-    if (!item.future.done()) item.future.setException(this.#notExported(fn));
+    if (!item.future.done()) item.future.setException(this.#taskModule!.notExported(item.fn));
     return false;
-  }
-
-  // deno-lint-ignore ban-types
-  #notExported(fn: Function | string): TypeError {
-    return new TypeError(
-      typeof fn === "string"
-        ? `${JSON.stringify(fn)} is not a function exported by ${this.#module}`
-        : `function ${nameOf(fn)} is not an export of ${this.#module}`,
-    );
   }
 
   // Imports the task module and loads the backend, side by side; dispatch starts once both are there.
@@ -558,9 +526,9 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       ? Promise.resolve(this.#backendOption)
       : loadBackend(this.#backendOption, { module: this.#module, denoPermissions: this.#denoPermissions });
     backendLoad.catch(() => {}); // observed below, after the import; never an unhandled rejection
-    let exports: Record<string, unknown>;
+    let taskModule: TaskModule;
     try {
-      exports = await import(this.#module);
+      taskModule = new TaskModule(this.#module, await import(this.#module));
     } catch (error) {
       const reported = importError(error, this.#module);
       this.#loadError = { error: reported };
@@ -568,14 +536,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       this.#settle();
       return;
     }
-    this.#exports = exports;
-    this.#indices = new Map();
-    for (const [name, value] of Object.entries(exports)) {
-      if (typeof value !== "function") continue;
-      const index = this.#functions.push(name) - 1;
-      this.#indices.set(name, index);
-      if (!this.#indices.has(value)) this.#indices.set(value, index);
-    }
+    this.#taskModule = taskModule;
     let backend: Backend;
     try {
       backend = await backendLoad;
@@ -586,8 +547,8 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     this.#maxWorkers = this.#maxWorkersOption ?? Math.max(1, backend.defaultMaxWorkers);
     let initializer: string | undefined;
     if (typeof this.#initializer === "function") {
-      const index = this.#indices.get(this.#initializer);
-      initializer = index === undefined ? undefined : this.#functions[index];
+      const index = taskModule.indexOf(this.#initializer);
+      initializer = index === undefined ? undefined : taskModule.functions[index];
       if (initializer === undefined) {
         return this.#markBroken(
           new TypeError(`initializer ${nameOf(this.#initializer)} is not an export of ${this.#module}`),
@@ -598,7 +559,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     }
     this.#hello = {
       module: this.#module,
-      functions: this.#functions,
+      functions: taskModule.functions,
       initializer,
       initArgs: this.#initArgs,
       maxTasks: this.#maxTasks,
@@ -750,7 +711,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       case FATAL: {
         let error: unknown;
         try {
-          error = this.#decode(message[2]);
+          error = this.#taskModule!.decode(message[2]);
         } catch (reason) {
           error = new WorkerProtocolError(this.#backend!.name, worker.handle.id, reason as Error);
         }
@@ -776,15 +737,15 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     if (future.done()) return;
     let decoded: unknown;
     try {
-      if (item.mode === CALL) decoded = this.#decode(value);
+      if (item.mode === CALL) decoded = this.#taskModule!.decode(value);
       else if (status === RETURNED) {
-        decoded = { values: this.#decode(value) as unknown[], failed: false } satisfies ChunkOutcome;
+        decoded = { values: this.#taskModule!.decode(value) as unknown[], failed: false } satisfies ChunkOutcome;
       } else {
         const [values, error] = value as [Encoded, Encoded];
         decoded = {
-          values: this.#decode(values) as unknown[],
+          values: this.#taskModule!.decode(values) as unknown[],
           failed: true,
-          error: this.#decode(error),
+          error: this.#taskModule!.decode(error),
         } satisfies ChunkOutcome;
       }
     } catch (error) {
@@ -795,20 +756,6 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     if (status === RETURNED || item.mode !== CALL) future.setResult(decoded);
     else future.setException(decoded);
   }
-
-  #decode(value: Encoded): unknown {
-    return decode(value, this.#errorClass);
-  }
-
-  // The class an error named `name` is rebuilt with: an Error subclass the task module exports, or one of ours.
-  readonly #errorClass = (name: string): (new (...args: never[]) => Error) | undefined => {
-    const exports = this.#exports;
-    const candidate = exports !== undefined && Object.hasOwn(exports, name) ? exports[name] : undefined;
-    if (typeof candidate === "function" && candidate.prototype instanceof Error) {
-      return candidate as new (...args: never[]) => Error;
-    }
-    return OWN_ERRORS[name];
-  };
 
   #onExit(worker: PoolWorker, exit: WorkerExit): void {
     if (!worker.exited() && this.#state !== "broken") {
