@@ -791,12 +791,12 @@ describe("R9 bad input to the executor (examples)", () => {
     const pool = new ProcessPoolExecutor({ module, maxWorkers: 1, backend: memoryBackend() });
     try {
       const mapped: unknown[] = [];
-      for await (const x of pool.map("identity", [1, 2], { signal: null } as never)) mapped.push(x);
+      for await (const x of pool.map("identity", [1, 2], { signal: null })) mapped.push(x);
       assert.deepEqual(mapped, [1, 2]);
       const starmapped: unknown[] = [];
-      for await (const x of pool.starmap("add", [[1, 2]], { signal: null } as never)) starmapped.push(x);
+      for await (const x of pool.starmap("add", [[1, 2]], { signal: null })) starmapped.push(x);
       assert.deepEqual(starmapped, [3]);
-      assert.equal(await pool.submitWith({ signal: null } as never, "identity", 7).result(), 7);
+      assert.equal(await pool.submitWith({ signal: null }, "identity", 7).result(), 7);
     } finally {
       await dispose(pool);
     }

@@ -121,9 +121,10 @@ export interface SubmitOptions {
    * Cancels the task if it is still pending when the signal aborts (as `future.cancel()` does); once the task is
    * running or done, an abort changes nothing. A signal aborted already makes `submitWith` throw `signal.reason`
    * and submit nothing.
+   * `null` means no signal, as `undefined` does (as in `fetch`'s `RequestInit`).
    * @default {undefined}
    */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | null;
 }
 
 type PoolState = "open" | "shutting-down" | "closed" | "broken";

@@ -24,9 +24,10 @@ export interface MapOptions {
    * since `cancel()` cannot take those back. A signal aborted already makes the `map()` call itself throw
    * `signal.reason`, and nothing is submitted. The map stops listening once every item is done or the
    * iteration has ended, so one long-lived signal can serve any number of maps.
+   * `null` means no signal, as `undefined` does (as in `fetch`'s `RequestInit`).
    * @default {undefined} (only `return()` or a failure stops it)
    */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | null;
 }
 
 /**

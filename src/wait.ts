@@ -32,9 +32,10 @@ export interface WaitOptions {
   /**
    * Stops waiting when aborted: `wait` rejects with `signal.reason` (at once if aborted already). The futures are
    * not touched: aborting a wait cancels no task, as a timeout does not.
+   * `null` means no signal, as `undefined` does (as in `fetch`'s `RequestInit`).
    * @default {undefined}
    */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | null;
 }
 
 /** What {@linkcode wait} resolves to: Python's `DoneAndNotDoneFutures`. */
@@ -64,9 +65,10 @@ export interface AsCompletedOptions {
    * Stops the iteration when aborted: the `next()` waiting (else the next one) throws `signal.reason`, even if
    * some futures are done and not yet yielded; then it is done. A signal aborted already makes `asCompleted`
    * throw at the call. The futures are not touched.
+   * `null` means no signal, as `undefined` does (as in `fetch`'s `RequestInit`).
    * @default {undefined}
    */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | null;
 }
 
 function uniqueFutures<T>(fs: Iterable<Future<T>>, caller: string): Set<Future<T>> {
