@@ -94,7 +94,8 @@ export class PoolWorker {
   /** How many more tasks it may be given now: 0 unless it is ready. */
   room(): number {
     if (this.#state !== "ready") return 0;
-    const left = this.#window - this.#inflight.size;
+    // A window narrowed below what the worker holds leaves it no room, not a debt.
+    const left = Math.max(0, this.#window - this.#inflight.size);
     return this.#maxTasks === undefined ? left : Math.min(left, this.#maxTasks - this.#assigned);
   }
 
