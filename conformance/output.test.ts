@@ -11,6 +11,9 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import process from "node:process";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -43,12 +46,15 @@ interface Run {
   readonly other: string;
 }
 
-function runThroughSlowPipe(backend: string, variant: string, stream: Stream, tag: string): Promise<Run> {
-  const args = [backend, variant, stream, tag];
+function programCommand(args: string[]): [string, string[]] {
   // A Deno pool with denoPermissions runs its threads as Web Workers, which need --unstable-worker-options.
-  const [command, argv] = runtime === "deno"
+  return runtime === "deno"
     ? [process.execPath, ["run", "-A", "--unstable-worker-options", SCRIPT, ...args]]
     : runtimeCommand(SCRIPT, args);
+}
+
+function runThroughSlowPipe(backend: string, variant: string, stream: Stream, tag: string): Promise<Run> {
+  const [command, argv] = programCommand([backend, variant, stream, tag]);
   const child = spawn("sh", ["-c", SHELL[stream], "sh", command, ...argv], {
     cwd: repoRoot,
     env: { ...process.env, LC_ALL: "C" },
@@ -63,6 +69,27 @@ function runThroughSlowPipe(backend: string, variant: string, stream: Stream, ta
     child.on("close", () => {
       clearTimeout(timer);
       resolve({ piped: Buffer.concat(piped).toString(), other: Buffer.concat(other).toString() });
+    });
+  });
+}
+
+// The same program with its stdout a file: the exit code and stderr are the child's own.
+function runToFile(backend: string, variant: string, tag: string): Promise<Run> {
+  const [command, argv] = programCommand([backend, variant, "stdout", tag]);
+  const dir = mkdtempSync(join(tmpdir(), "procpool-r10-"));
+  const path = join(dir, "stdout");
+  const fd = openSync(path, "w");
+  const child = spawn(command, argv, { cwd: repoRoot, stdio: ["ignore", fd, "pipe"] });
+  closeSync(fd);
+  const other: Buffer[] = [];
+  child.stderr!.on("data", (chunk: Buffer) => other.push(chunk));
+  const timer = setTimeout(() => child.kill("SIGKILL"), RUN_TIMEOUT_MS);
+  return new Promise((resolve) => {
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const piped = readFileSync(path, "utf8");
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ piped, other: `${Buffer.concat(other).toString()}r10 flush exit code ${code}\n` });
     });
   });
 }
@@ -121,6 +148,12 @@ const SHUTDOWN: Variant = {
   outcome: (tag) => `returned ${tag}`,
   check: wholeOutput,
 };
+const EXIT: Variant = {
+  name: "task calling process.exit",
+  arg: "exit",
+  outcome: () => "raised BrokenProcessPool",
+  check: wholeOutput,
+};
 const VARIANTS: readonly Variant[] = [
   SHUTDOWN,
   {
@@ -136,7 +169,7 @@ const VARIANTS: readonly Variant[] = [
     check: everyLetter,
   },
   { name: "failing initializer", arg: "initializer", outcome: () => "raised BrokenProcessPool", check: wholeOutput },
-  { name: "task calling process.exit", arg: "exit", outcome: () => "raised BrokenProcessPool", check: wholeOutput },
+  EXIT,
 ];
 
 // Deno's thread backend is a Web Worker when the pool restricts permissions: a third backend there.
@@ -145,9 +178,11 @@ const BACKENDS: readonly { readonly label: string; readonly arg: string }[] = [
   ...(runtime === "deno" ? [{ label: "worker, Web Worker", arg: "web-worker" }] : []),
 ];
 
-async function check(backend: string, variant: Variant, stream: Stream): Promise<void> {
+async function check(backend: string, variant: Variant, stream: Stream, toFile = false): Promise<void> {
   const tag = `t${Math.random().toString(36).slice(2, 10)}`;
-  const run = await runThroughSlowPipe(backend, variant.arg, stream, tag);
+  const run = toFile
+    ? await runToFile(backend, variant.arg, tag)
+    : await runThroughSlowPipe(backend, variant.arg, stream, tag);
   const context = `\n--- the program's other stream ---\n${run.other.slice(0, 4_000)}`;
   assert.match(run.other, /r10 flush exit code 0\n/, `the program did not exit with code 0${context}`);
   assert.ok(run.other.includes(`r10 flush parent: ${variant.outcome(tag)}\n`), `unexpected outcome${context}`);
@@ -167,6 +202,11 @@ describe(`R10.2 a worker's output survives its end, with the parent's stdout a s
       `R10.2 every byte a worker writes before it ends reaches the parent's stderr: ${SHUTDOWN.name} (${runtime}, ${label})`,
       LONG,
       () => check(arg, SHUTDOWN, "stderr"),
+    );
+    it(
+      `R10.2 every byte a worker writes before it ends reaches the parent's stdout when it is a file: ${EXIT.name} (${runtime}, ${label})`,
+      LONG,
+      () => check(arg, EXIT, "stdout", true),
     );
   }
 });
