@@ -87,6 +87,8 @@ function row(
 export const RUNTIMES = ["node", "deno", "bun"] as const;
 /** procpool's backends. */
 export const BACKENDS = ["process", "worker"] as const;
+/** The backend name of the NATS rows: workers on a procpool agent, through a local nats-server. */
+export const NATS_BACKEND = "nats";
 /** The peers measured on Node worker threads. */
 export const PEERS = ["piscina", "tinypool", "workerpool"] as const;
 
@@ -187,8 +189,28 @@ export function buildRows(measurements: Measurements): Row[] {
         }),
       );
     }
+    rows.push(...natsRows(measurements, runtime, cpythonMap));
   }
   return rows;
+}
+
+// The NATS rows of one runtime (bench/scenarios/nats.ts): submit and latency against raw NATS request/reply with
+// the same client and server; map against CPython's local pool, for information.
+function natsRows(measurements: Measurements, runtime: string, cpythonMap: Side): Row[] {
+  const group = `${runtime} ${NATS_BACKEND}`;
+  const get = (scenario: string, impl: string) =>
+    side(measurements, measurementKey(runtime, NATS_BACKEND, scenario, impl));
+  return [
+    row(group, "submit 20k", "tasks/s", get("submit", "procpool"), "raw NATS", get("submit", "raw"), {
+      op: ">=",
+      ratio: 1,
+    }),
+    row(group, "latency p50", "µs/op", get("latency", "procpool"), "raw NATS", get("latency", "raw"), {
+      op: "<=",
+      ratio: 1.3,
+    }),
+    row(group, "map c=1000", "items/s", get("map1000", "procpool"), "CPython", cpythonMap),
+  ];
 }
 
 /** Formats a value in its unit, compactly: 193.4k tasks/s, 2.45M items/s, 24.1 µs/op, 455 ms, 88.4 MiB. */

@@ -1,5 +1,6 @@
 // `npm run bench`: runs every scenario in a fresh child process of its runtime, one at a time, then prints the
 // machine, the table (medians over the rounds, ratios, targets) and writes results.json and chart.svg.
+// BENCH_ROUNDS sets the rounds (default 7); BENCH_ONLY runs a part of it (see below).
 
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -13,6 +14,7 @@ import {
   formatTable,
   measurementKey,
   type Measurements,
+  NATS_BACKEND,
   PEERS,
   renderChart,
   RUNTIMES,
@@ -184,6 +186,27 @@ function plan(): Job[] {
       }
     }
   }
+  for (const runtime of RUNTIMES) {
+    // procpool through a nats-server and one agent (two worker processes) against raw NATS request/reply with the
+    // same client, rounds interleaved; the scenario starts and stops its own nats-server and agent, and this job's
+    // process group is killed after it, so nothing outlives a failed run.
+    const [natsCommand, natsArgs] = runtimeCommand(runtime, "nats.ts", [`rounds=${ROUNDS}`]);
+    jobs.push({
+      label: `${runtime} nats submit+latency+map procpool+raw`,
+      command: natsCommand,
+      args: natsArgs,
+      file: (line) => {
+        const samples = (line.samples ?? {}) as Record<string, number[]>;
+        return {
+          [measurementKey(runtime, NATS_BACKEND, "submit", "procpool")]: samples.submitProcpool,
+          [measurementKey(runtime, NATS_BACKEND, "submit", "raw")]: samples.submitRaw,
+          [measurementKey(runtime, NATS_BACKEND, "latency", "procpool")]: samples.latencyProcpool,
+          [measurementKey(runtime, NATS_BACKEND, "latency", "raw")]: samples.latencyRaw,
+          [measurementKey(runtime, NATS_BACKEND, "map1000", "procpool")]: samples.map1000,
+        };
+      },
+    });
+  }
   jobs.push({
     label: "python3 cpython.py",
     command: "python3",
@@ -309,7 +332,11 @@ if (os.loadavg()[0] > 0.5) {
 }
 console.log();
 
-const jobs = plan();
+// BENCH_ONLY=<text>[,<text>…]: only the jobs whose label contains one of them (e.g. "nats,cpython", "deno worker");
+// such a partial run prints its rows and writes nothing, so that results.json and chart.svg always hold a whole run.
+const only = process.env.BENCH_ONLY;
+const wanted = only?.split(",").map((s) => s.trim()).filter((s) => s !== "");
+const jobs = plan().filter((job) => wanted === undefined || wanted.some((text) => job.label.includes(text)));
 const measurements: Measurements = {};
 const log: { label: string; seconds: number; error?: string }[] = [];
 for (let i = 0; i < jobs.length; i++) {
@@ -334,7 +361,9 @@ for (let i = 0; i < jobs.length; i++) {
   }
 }
 
-const rows = buildRows(measurements);
+const rows = buildRows(measurements).filter((row) =>
+  only === undefined || row.errors.some((e) => !e.endsWith(": not run")) || row.value !== undefined
+);
 const durationS = (performance.now() - started) / 1000;
 console.log(`\n${formatTable(rows)}\n`);
 const passed = rows.filter((r) => r.status === "PASS").length;
@@ -342,6 +371,10 @@ const targeted = rows.filter((r) => r.target !== undefined).length;
 const loadAtEnd = loadAverage();
 console.log(`${passed}/${targeted} targets met; total ${durationS.toFixed(0)} s; load average at the end ${loadAtEnd}`);
 
+if (only !== undefined) {
+  console.log(`BENCH_ONLY=${only}: a partial run, bench/results left as they were`);
+  process.exit(process.exitCode ?? 0);
+}
 mkdirSync(RESULTS, { recursive: true });
 writeFileSync(
   join(RESULTS, "results.json"),

@@ -1,5 +1,5 @@
 // Settings of the property-based suite, from the environment: FC_SEED and FC_NUM_RUNS (and FC_PATH, FC_TIME_MS,
-// PB_BACKENDS, PB_REPORT). The seed is fixed for the whole process and shown in every suite title, so that any
+// FC_NATS_TIME_MS, PB_BACKENDS, PB_REPORT). The seed is fixed for the whole process and shown in every suite title, so that any
 // failure can be replayed: FC_SEED=<seed> [FC_PATH=<path>] <the same test command>.
 
 import fc, { type Parameters } from "fast-check";
@@ -32,6 +32,19 @@ export const DEFAULT_RUNS = 60;
  */
 export const timeBudgetMs: number | undefined = numberFrom("FC_TIME_MS") ??
   (explicitRuns !== undefined ? undefined : runtime === "node" ? 11_000 : 7_000);
+
+/**
+ * The default time budget of one property on the "nats" backend (FC_NATS_TIME_MS; FC_TIME_MS, when given, sets
+ * both). Shorter than the local backends': the rule groups run there too, and the NATS column has to add only a
+ * couple of minutes to the matrix; it checks that the rules hold through the agents, not every corner again.
+ */
+export const natsTimeBudgetMs: number | undefined = numberFrom("FC_NATS_TIME_MS") ?? numberFrom("FC_TIME_MS") ??
+  (explicitRuns !== undefined ? undefined : runtime === "node" ? 6_000 : 4_500);
+
+/** The time budget of one property on `backend`. */
+export function timeBudgetFor(backend: string): number | undefined {
+  return backend === "nats" ? natsTimeBudgetMs : timeBudgetMs;
+}
 
 /** FC_SHRINK_MS: how long a failed property may spend shrinking its counterexample. */
 export const shrinkBudgetMs: number = numberFrom("FC_SHRINK_MS") ?? 20_000;

@@ -23,7 +23,8 @@ export function natsServerPath(): string {
   return found;
 }
 
-function freePort(): Promise<number> {
+/** A loopback port nothing listens on (free a moment ago). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -56,11 +57,16 @@ export interface NatsServer {
   stop(hard?: boolean): Promise<void>;
 }
 
-/** Starts nats-server on a free loopback port and waits until it accepts connections. */
-export async function startNatsServer(): Promise<NatsServer> {
+/**
+ * Starts nats-server on a free loopback port and waits until it accepts connections. `args` go after the address
+ * and port: `["--user", "u", "--pass", "p"]`, `["--auth", "TOKEN"]`, `["--tls", "--tlscert", FILE, …]`.
+ */
+export async function startNatsServer(args: readonly string[] = []): Promise<NatsServer> {
   const binary = natsServerPath();
   const port = await freePort();
-  const child = spawn(binary, ["-a", "127.0.0.1", "-p", String(port)], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(binary, ["-a", "127.0.0.1", "-p", String(port), ...args], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let output = "";
   child.stderr!.on("data", (chunk) => output += chunk);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

@@ -17,6 +17,7 @@ import { SubmitBatchCommand } from "./commands/submit_batch.ts";
 import { WaitCommand } from "./commands/wait.ts";
 import type { PoolCommand } from "./commands/_step.ts";
 import { commandsPath } from "./_config.ts";
+import { workersAreProcesses } from "./properties/harness.ts";
 import type {
   CallbackSpec,
   ErrorClass,
@@ -158,13 +159,13 @@ export interface TaskWeights {
 
 const msArb = fc.oneof({ arbitrary: fc.constant(0), weight: 4 }, fc.constantFrom(2, 10, 25, 50));
 
-/** A task spec; `kill` only on process backends (a thread cannot be killed without its parent). */
+/** A task spec; `kill` only where workers are processes (a thread cannot be killed without its parent). */
 export function taskSpecArb(
   weights: TaskWeights,
   backend: string,
   ms: fc.Arbitrary<number> = msArb,
 ): fc.Arbitrary<TaskSpec> {
-  const how = backend === "process"
+  const how = workersAreProcesses(backend)
     ? fc.constantFrom("exit", "exit", "kill", "exitLater" as const)
     : fc.constantFrom("exit", "exit", "exitLater" as const);
   return fc.oneof(

@@ -4,7 +4,7 @@
 //   node --import tsx conformance/run_matrix.ts [--runtimes=node,deno,bun] [--node=PATH] [--deno=PATH]
 //                                               [--bun=PATH] [--jobs=N] [--timeout=SECONDS]
 //
-// FC_SEED, FC_NUM_RUNS, FC_TIME_MS and FC_SHRINK_MS pass through to every runner (see _config.ts); one seed is
+// FC_SEED, FC_NUM_RUNS, FC_TIME_MS, FC_NATS_TIME_MS and FC_SHRINK_MS pass through to every runner (see _config.ts); one seed is
 // chosen for the whole matrix when FC_SEED is not set, and printed.
 
 import { spawn } from "node:child_process";
@@ -29,10 +29,11 @@ const GROUP_NAMES: Record<string, string> = {
   R7: "R7 shutdown/lifetime",
   R8: "R8 worker death",
 };
+// "nats": workers run by two agents through a real nats-server (property_nats.test.ts; needs nats-server).
 const BACKENDS: Record<Runtime, readonly string[]> = {
-  node: ["process", "worker"],
-  deno: ["worker", "process"],
-  bun: ["worker", "process"],
+  node: ["process", "worker", "nats"],
+  deno: ["worker", "process", "nats"],
+  bun: ["worker", "process", "nats"],
 };
 
 function option(name: string): string | undefined {

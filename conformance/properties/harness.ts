@@ -36,9 +36,18 @@ import {
   type Violation,
 } from "../model.ts";
 import * as pb from "../tasks/pb_tasks.ts";
+import { natsTarget } from "./nats_target.ts";
 
-/** The backends a runtime offers (see _backends.ts). */
-export type BackendName = "process" | "worker";
+/**
+ * The backends a runtime offers (see _backends.ts), and "nats": workers that the agents of a real nats-server run
+ * as processes on this host (see nats_target.ts).
+ */
+export type BackendName = "process" | "worker" | "nats";
+
+/** Whether a task may kill its own worker process: on the process backends, not inside a thread of this one. */
+export function workersAreProcesses(backend: string): boolean {
+  return backend === "process" || backend === "nats";
+}
 
 /** Thrown by a command when the pool broke a rule; carries the violations for the report. */
 export class ConformanceError extends Error {
@@ -159,6 +168,8 @@ export class Harness {
   readonly #previousLogger;
   readonly #onRejection = (reason: unknown) => void this.rejections.push(reason);
   readonly #onUncaught = (error: unknown) => void this.uncaught.push(error);
+  // Where the NATS agents' logs stood when this pool was made (the "nats" backend only).
+  readonly #agentLogMark: number[] | undefined;
 
   constructor(backend: BackendName, spec: PoolSpec) {
     this.backend = backend;
@@ -173,9 +184,10 @@ export class Harness {
       });
     });
     const init = spec.init;
+    this.#agentLogMark = backend === "nats" ? natsTarget().mark() : undefined;
     this.pool = new ProcessPoolExecutor({
       module: this.module,
-      backend,
+      backend: backend === "nats" ? natsTarget().backend() : backend,
       maxWorkers: spec.maxWorkers,
       maxTasksPerChild: spec.maxTasksPerChild,
       initializer: init.kind === "none" ? undefined : "pbInit",
@@ -374,20 +386,31 @@ export class Harness {
     return ran;
   }
 
+  /**
+   * The pids of this pool's worker processes, none for threads: those that left a marker, and on the "nats"
+   * backend also every worker the agents report having started for it (one that never ran a task included).
+   */
+  workerPids(): number[] {
+    if (!workersAreProcesses(this.backend)) return [];
+    const pids = new Set([...this.ran().values()].filter((pid) => pid !== process.pid && pid > 0));
+    if (this.#agentLogMark !== undefined) {
+      for (const pid of natsTarget().startedSince(this.#agentLogMark)) pids.add(pid);
+    }
+    return [...pids];
+  }
+
   /** Puts everything back: gates open, pool shut down (bounded), logger and listeners restored, files gone. */
   async dispose(): Promise<void> {
     try {
       for (let i = 0; i < this.gates.length; i++) this.openGate(i);
       for (let i = 0; i < this.#gateCount; i++) this.openPath(join(this.dir, `gate-${i}`));
       const stopped = await within(this.pool.shutdown({ cancelFutures: true }), HANG_MS);
-      if (!stopped.ok && this.backend === "process") {
-        // The pool hung: do not leave its children behind on the test machine.
-        for (const pid of new Set(this.ran().values())) {
-          if (pid !== process.pid) {
-            try {
-              process.kill(pid, "SIGKILL");
-            } catch { /* already gone */ }
-          }
+      if (!stopped.ok) {
+        // The pool hung: do not leave its worker processes behind on the test machine.
+        for (const pid of this.workerPids()) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch { /* already gone */ }
         }
       }
     } finally {

@@ -117,13 +117,12 @@ async function finish(model: PoolModel, harness: Harness): Promise<void> {
   violations.push(...model.finalCheck(harness.calls, harness.logs, new Set(ran.keys())));
 
   // No worker process outlives the pool (R7.6). Threads live in this process; their end is shutdown resolving.
-  if (harness.backend === "process") {
-    const pids = [...new Set(ran.values())].filter((pid) => pid !== process.pid && pid > 0);
-    await until(() => pids.every((pid) => !isAlive(pid)), 2_000);
-    const alive = pids.filter(isAlive);
-    if (alive.length > 0) {
-      violations.push({ rule: "R7.6", message: `worker processes ${show(alive)} outlived shutdown()` });
-    }
+  // Over NATS the workers are the agents' child processes on this host, and the agents report their pids.
+  const pids = harness.workerPids();
+  await until(() => pids.every((pid) => !isAlive(pid)), 2_000);
+  const alive = pids.filter(isAlive);
+  if (alive.length > 0) {
+    violations.push({ rule: "R7.6", message: `worker processes ${show(alive)} outlived shutdown()` });
   }
 
   // Nothing escaped: no unhandled rejection, no uncaught exception (a callback error must not propagate, R3.3).

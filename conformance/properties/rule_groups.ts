@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import { appendFileSync } from "node:fs";
 import { PROFILES, type RuleGroup, scenarioArb } from "../arbitraries.ts";
-import { parameters, reportFile, shrinkBudgetMs, timeBudgetMs } from "../_config.ts";
+import { parameters, reportFile, shrinkBudgetMs, timeBudgetFor } from "../_config.ts";
 import { runtime } from "../_backends.ts";
 import type { BackendName } from "./harness.ts";
 import { runScenario } from "./pool_scenarios.ts";
@@ -35,7 +35,8 @@ export async function checkRuleGroup(group: RuleGroup, backend: BackendName): Pr
   const started = Date.now();
   // The time budget stops new runs, never a running one (a pool must not outlive its run); once a run failed, the
   // remaining budget goes to shrinking, itself bounded.
-  const deadline = timeBudgetMs === undefined ? Infinity : started + timeBudgetMs;
+  const budgetMs = timeBudgetFor(backend);
+  const deadline = budgetMs === undefined ? Infinity : started + budgetMs;
   let executed = 0;
   let failedAt: number | undefined;
   const property = fc.asyncProperty(scenarioArb(group, backend), async ([pool, lead, commands]) => {

@@ -1,6 +1,7 @@
 // Opening a NATS connection for procpool, and letting it run without holding the event loop open.
 
-import { connect, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
+import { AuthorizationError, connect, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
+import { NodeTransport } from "@nats-io/transport-node/lib/node_transport.js";
 
 /** How to reach and authenticate with the NATS servers, shared by the backend and the agent. */
 export interface NatsConnectOptions {
@@ -18,17 +19,67 @@ export interface NatsConnectOptions {
   readonly connectOptions?: Partial<NodeConnectionOptions>;
 }
 
-/** Connects with `options`, adding `extra` (reconnection policy, name). */
-export function openConnection(
+/**
+ * Connects with `options`, adding `extra` (reconnection policy, name). A server that refuses the credentials
+ * rejects with an error that says "authentication failed" and names the servers; its `cause` is the client's
+ * `AuthorizationError`.
+ */
+export async function openConnection(
   options: NatsConnectOptions,
   extra: Partial<NodeConnectionOptions>,
 ): Promise<NatsConnection> {
+  guardClosedSockets();
   const servers = typeof options.servers === "string" ? options.servers : [...options.servers];
   const settings: NodeConnectionOptions = { ...options.connectOptions, ...extra, servers };
   if (options.user !== undefined) settings.user = options.user;
   if (options.pass !== undefined) settings.pass = options.pass;
   if (options.token !== undefined) settings.token = options.token;
-  return connect(settings);
+  try {
+    return await connect(settings);
+  } catch (error) {
+    if (!(error instanceof AuthorizationError)) throw error;
+    const how = settings.token !== undefined
+      ? "token"
+      : settings.user !== undefined
+      ? `user ${JSON.stringify(settings.user)} and password`
+      : settings.authenticator !== undefined
+      ? "credentials"
+      : "no credentials";
+    throw new Error(
+      `authentication failed: the NATS server ${[servers].flat().join(", ")} refused the connection with ${how} ` +
+        `(${error.message})`,
+      { cause: error },
+    );
+  }
+}
+
+type SocketMaker = (this: unknown, ...args: unknown[]) => Promise<{ destroy(...args: unknown[]): unknown }>;
+let guarded = false;
+
+/**
+ * On Deno, a socket that the client destroys (after removing its listeners) can still report the read error of a
+ * connection the server reset — which a server does when it refuses credentials — and with no listener left that
+ * error is uncaught and ends the program. Every socket the client opens gets a listener that ignores errors once
+ * the client destroys it. Patches the client's transport class (its internals, checked on 3.3.1, pinned); where
+ * the methods are missing, nothing changes.
+ */
+function guardClosedSockets(): void {
+  if (guarded) return;
+  guarded = true;
+  const proto = NodeTransport.prototype as unknown as Record<string, SocketMaker | undefined>;
+  for (const name of ["dial", "startTLS", "tlsFirst"]) {
+    const make = proto[name];
+    if (typeof make !== "function") continue;
+    proto[name] = async function (this: unknown, ...args: unknown[]) {
+      const socket = await make.apply(this, args);
+      const destroy = socket.destroy;
+      socket.destroy = function (this: { on(event: string, listener: () => void): void }, ...rest: unknown[]) {
+        this.on("error", () => {});
+        return destroy.apply(this, rest);
+      };
+      return socket;
+    };
+  }
 }
 
 interface ProtocolInternals {
