@@ -3,6 +3,7 @@
 // without touching the futures, and a signal aborted already throws at the call and runs nothing. Tasks block on
 // a file the test creates, so that what is running and what is pending is decided by events, not by timing.
 
+import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,6 +1,7 @@
 // R9 with real pools: every bad argument gets its typed error at the call that made it, and afterwards the pool
 // loses nothing (every submitted future settles, good work still runs, shutdown resolves).
 
+import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -2,6 +2,7 @@
 // SharedArrayBuffers and nested records round-trip exactly on every backend; transfer() moves buffers on the
 // thread backends and copies them on the process backends; shared memory is shared where workers are threads.
 
+import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { describe, it } from "node:test";

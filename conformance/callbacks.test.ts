@@ -1,6 +1,7 @@
 // R3 with real pools: done-callbacks run once each, in registration order, for every way a future ends; a callback
 // that throws is logged and changes nothing else (reference D, scenarios 1–6, 84, and the tutorial's example).
 
+import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { BrokenProcessPool, type Future, ProcessPoolExecutor, setLogger } from "../mod.ts";

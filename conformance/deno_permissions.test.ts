@@ -3,6 +3,7 @@
 // itself runs these checks, whichever runtime runs the tests: each case is a Deno program, deno_perm_script.ts.
 // On Node and Bun the option is accepted, checked, and ignored.
 
+import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";

@@ -3,6 +3,7 @@
 // this repository; a Deno program imports mod.ts from it and runs a task on each backend. Deno only: Node and Bun
 // import packages from files.
 
+import "../src/_test_guard.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";

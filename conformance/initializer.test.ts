@@ -1,6 +1,7 @@
 // R1 with real pools: the initializer runs once per worker before its first task; one that fails breaks the pool
 // (CPython's test_init.py FailingInitializerMixin and reference scenario 80).
 
+import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";

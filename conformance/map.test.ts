@@ -1,6 +1,7 @@
 // R5 with real pools: map() and starmap() submit eagerly, yield in input order, throw at the failed item's
 // position, cancel the rest on an early stop, count the timeout from the call, and keep chunks per item.
 
+import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

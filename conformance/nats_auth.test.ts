@@ -1,6 +1,7 @@
 // The NATS backend against servers that want credentials or TLS, and with several servers: the agent's flags and
 // natsBackend's options reach the client, a task runs, and wrong credentials fail at once with a clear error.
 
+import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";

@@ -1,6 +1,7 @@
 // R8 over the network: a worker, its agent (SIGKILL, SIGSTOP), the NATS server or the parent dies, and every side
 // notices within about a second; every future settles, and the cause names the worker, the host and how.
 
+import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";

@@ -1,5 +1,6 @@
 // The rule book over the network: pools whose workers run on a procpool agent, through a real nats-server.
 
+import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {

@@ -1,5 +1,6 @@
 // The NATS backend's pure parts: payload pieces, buffers made JSON, module prefixes, request failures.
 
+import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Buffers, decode, encode } from "../src/protocol.ts";

@@ -1,6 +1,7 @@
 // R7.6 with a busy worker: a process worker whose main thread spins in a synchronous task still dies with its
 // parent (the IPC channel's "disconnect" handler cannot run then; the watchdog thread of watchdog.ts must).
 
+import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";

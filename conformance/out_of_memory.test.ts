@@ -3,6 +3,7 @@
 // need no run here to know the answer the README gives: their process backend loses only the child, and a
 // thread that runs out of memory takes their whole process down.
 
+import "../src/_test_guard.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";

@@ -9,6 +9,7 @@
 // it comes, then nothing for READER_DELAY_MS (the pipe fills up, and the worker ends meanwhile), then 64 KiB every
 // READER_PACE_MS until the end: the pipe stays full while the next workers start and write.
 
+import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";

@@ -1,5 +1,6 @@
 // R1 as a property: generated scenarios on a real pool, compared with the model (conformance/model.ts).
 
+import "../src/_test_guard.ts";
 import { describe, it } from "node:test";
 import { backendFilter, suiteSuffix, testTimeoutMs } from "./_config.ts";
 import { backends } from "./_backends.ts";

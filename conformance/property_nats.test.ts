@@ -1,6 +1,7 @@
 // R1–R8 as properties over the NATS backend: the same generated scenarios as property_*.test.ts, on pools whose
 // workers two procpool agents run, through a real nats-server started here.
 
+import "../src/_test_guard.ts";
 import { after, before, describe, it } from "node:test";
 import { PROFILES, type RuleGroup } from "./arbitraries.ts";
 import { backendFilter, suiteSuffix, testTimeoutMs } from "./_config.ts";

@@ -1,6 +1,7 @@
 // Real task code on real pools: results that come back at once, task code that talks on its worker's own channel,
 // tasks that exit their worker, values too large to send, and work that never needed a worker (R2.6, R4.1, R8.1).
 
+import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";

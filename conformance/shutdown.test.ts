@@ -1,6 +1,7 @@
 // R7 with real pools: submit after shutdown, shutdown with and without waiting, cancelFutures, lazy workers and
 // reuse, maxTasksPerChild, `await using`, and that no worker outlives the pool or a forgetful program.
 
+import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";

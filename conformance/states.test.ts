@@ -1,5 +1,6 @@
 // R4 with real pools: the future state machine as a pool drives it, the dispatch window, cancel, and timeouts.
 
+import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,6 +1,7 @@
 // R2 with real pools: a task's error fails only its own future and comes back faithfully (class, name, message,
 // properties, cause, stack); thrown non-Errors, unsendable values and unknown task names (reference E, F).
 
+import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";

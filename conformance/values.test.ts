@@ -2,6 +2,7 @@
 // them, on every backend alike; a worker's output reaches the parent's stdout and stderr; and the task module's
 // top level runs in the parent too.
 
+import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { describe, it } from "node:test";

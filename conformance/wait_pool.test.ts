@@ -2,6 +2,7 @@
 // timeout, and futures cancelled by shutdown({ cancelFutures: true }) counting as done (CPython's test_wait.py and
 // test_as_completed.py, with pool futures in place of the hand-made fixtures where a pool is needed).
 
+import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -2,6 +2,7 @@
 // idle — breaks the pool promptly, and the error says which worker died and how (reference H, scenarios 26, 30,
 // 75, 77). OOM is not covered: the pool API offers no way to start a worker with a small heap.
 
+import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { describe, it } from "node:test";

@@ -2,6 +2,7 @@
 // RangeError that names the parameter, thrown by the call that got it; never an error from inside the library,
 // never a hang. The pools run on the in-memory backend, so that the properties are fast on every runtime.
 
+import "./_test_guard.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";

@@ -1,5 +1,6 @@
 // Unit tests of the executor's core logic (dispatch window, breaking, retiring, shutdown) on the in-memory backend.
 
+import "./_test_guard.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {

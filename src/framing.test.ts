@@ -1,5 +1,6 @@
 // Unit tests for framing.ts (marks, text, the frame checks), a pool fed bad frames, and the flags children get.
 
+import "./_test_guard.ts";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { BrokenProcessPool, ProcessPoolExecutor, WorkerProtocolError } from "../mod.ts";

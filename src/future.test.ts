@@ -1,5 +1,6 @@
 // Unit tests of the Future state machine: predicates, result()/exception(), timeouts, done-callbacks, repr.
 
+import "./_test_guard.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";

@@ -1,5 +1,6 @@
 // Unit tests of setLogger() and the default logger through which done-callback errors are reported (R3.3).
 
+import "./_test_guard.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Future, type Logger, setLogger } from "../mod.ts";

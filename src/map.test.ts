@@ -1,5 +1,6 @@
 // Unit tests of map()'s result side (ResultIterator) over futures completed by hand: parallel next() calls.
 
+import "./_test_guard.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { now } from "./_clock.ts";

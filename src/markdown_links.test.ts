@@ -2,6 +2,7 @@
 // a heading of the Markdown file it names (GitHub's slugs), and every rule id the code cites has its entry in
 // docs/rules.md.
 
+import "./_test_guard.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";

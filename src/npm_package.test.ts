@@ -2,6 +2,7 @@
 // repository (no tsx, no TypeScript, no node_modules of ours above it), then a plain-JavaScript program with a
 // JavaScript task module run by the runtime this test runs under, on each of its backends.
 
+import "./_test_guard.ts";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";

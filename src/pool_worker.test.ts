@@ -1,5 +1,6 @@
 // Unit tests of the pool's record of one worker: its state machine, the tasks it holds, its window (R4.1, R7.5).
 
+import "./_test_guard.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Future } from "./future.ts";

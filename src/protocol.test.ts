@@ -1,5 +1,6 @@
 // Unit tests of the value codec: what a task's arguments, results and errors look like after the trip (R10.1, R2.3).
 
+import "./_test_guard.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";

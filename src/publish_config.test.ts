@@ -1,5 +1,6 @@
 // deno publish reads deno.json and ignores jsr.json, so the two must say the same; package.json follows them.
 
+import "./_test_guard.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";

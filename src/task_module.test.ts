@@ -1,5 +1,6 @@
 // Unit tests of the parent's view of the task module: finding exports and rebuilding workers' errors (R2.3, R9.5).
 
+import "./_test_guard.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { BrokenProcessPool, CancelledError } from "./errors.ts";

@@ -1,6 +1,7 @@
 // Unit tests of transfer() and of how the codec treats binary data: base64 text for JSON transports, buffers as
 // themselves for cloning ones, marked buffers moved only once a whole value encoded (R9, R10.1).
 
+import "./_test_guard.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";

@@ -1,5 +1,6 @@
 // Unit tests of wait() and asCompleted() over futures completed by hand (CPython test_wait / test_as_completed).
 
+import "./_test_guard.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
