@@ -4,7 +4,7 @@
 import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -238,9 +238,23 @@ for (const backend of backends) {
     );
 
     it("R7.4 a saturated pool runs exactly maxWorkers workers, never more (test_saturation)", LONG, async () => {
-      await using pool = new ProcessPoolExecutor({ module, maxWorkers: 3, backend });
-      const ids = await Promise.all(Array.from({ length: 45 }, () => pool.submit(tasks.napWho, 10)));
-      assert.equal(new Set(ids).size, 3, `expected 3 distinct workers, got ${[...new Set(ids)]}`);
+      // As in CPython's test: every task blocks until all are submitted and the pool is full, so no worker can be
+      // left out because the others were quicker to start.
+      const dir = mkdtempSync(join(tmpdir(), "procpool-r7-saturation-"));
+      try {
+        await using pool = new ProcessPoolExecutor({ module, maxWorkers: 3, backend });
+        const futures = Array.from({ length: 45 }, () => pool.submit(tasks.gateWho, dir));
+        const deadline = Date.now() + 60_000;
+        while (readdirSync(dir).length < 3 && Date.now() < deadline) await sleep(20);
+        await sleep(300); // a fourth worker, if the pool started one, has time to show up
+        const started = readdirSync(dir);
+        assert.equal(started.length, 3, `expected 3 workers to start, saw ${started}`);
+        writeFileSync(join(dir, "release"), "");
+        const ids = await Promise.all(futures);
+        assert.equal(new Set(ids).size, 3, `expected 3 distinct workers, got ${[...new Set(ids)]}`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it("R7.4 two slow tasks submitted together on a 2-worker pool run on two workers at once", LONG, async () => {

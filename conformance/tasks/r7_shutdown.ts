@@ -1,7 +1,7 @@
 // Task module for the R7 (shutdown and lifetime) conformance tests: tasks that say which worker ran them, naps,
 // a heartbeat that shows whether a worker is still alive, and markers that prove a task ran.
 
-import { appendFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { threadId } from "node:worker_threads";
@@ -14,6 +14,13 @@ export function whoami(): string {
 /** Naps `ms`, then says which worker ran it. */
 export async function napWho(ms: number): Promise<string> {
   await new Promise((resolve) => setTimeout(resolve, ms));
+  return whoami();
+}
+
+/** Writes `dir/<worker>` (which worker started it), waits until `dir/release` exists, says which worker ran it. */
+export async function gateWho(dir: string): Promise<string> {
+  writeFileSync(join(dir, whoami().replace(":", "-")), "");
+  while (!existsSync(join(dir, "release"))) await new Promise((resolve) => setTimeout(resolve, 10));
   return whoami();
 }
 
