@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { describe, it } from "node:test";
 import { BrokenProcessPool, type Future, ProcessPoolExecutor, WorkerExitError } from "../mod.ts";
-import { backends, runtime, taskModule } from "./_backends.ts";
+import { allWorkersUp, backends, runtime, taskModule } from "./_backends.ts";
 import * as r8 from "./tasks/r8_death.ts";
 
 const module = taskModule("r8_death.ts");
@@ -127,7 +127,10 @@ for (const backend of backends) {
           const pool = new ProcessPoolExecutor({ module, maxWorkers: 2, backend });
           const workers: Who[] = [];
           try {
-            // Four slow-ish tasks start both workers; they finish before the crash and must keep their results.
+            // Both workers up first (a task never waits for a worker still starting, so on a busy machine one
+            // worker could run all four tasks), then four slow-ish tasks on both; they finish before the crash and
+            // must keep their results.
+            await allWorkersUp(pool, 2);
             const finished = Array.from({ length: 4 }, () => pool.submit(r8.whoAmILater, 50));
             for (const f of finished) workers.push(await f.result());
             const ids = workers.map((w) => idOf(w, backend));

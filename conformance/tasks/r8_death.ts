@@ -88,3 +88,4 @@ Object.defineProperty(Unreadable, "name", { value: "UnreadableExport" });
 export function throwUnreadable(): never {
   throw new Unreadable("cannot be rebuilt");
 }
+export { allUp } from "./all_up.ts";
