@@ -354,7 +354,12 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       settleReady(`its worker ${how} before it listened on NATS${detail === undefined ? "" : `: ${detail}`}`);
       if (typeof direct !== "string" && !answered) return;
       const report: ExitReport = {
-        exit: { code: exit.code, signal: exit.signal, pid: handle.id, ...(detail === undefined ? {} : { error: detail }) },
+        exit: {
+          code: exit.code,
+          signal: exit.signal,
+          pid: handle.id,
+          ...(detail === undefined ? {} : { error: detail }),
+        },
       };
       if (typeof direct === "string") return publish(out, report);
       const sent = new Promise<void>((resolve) => setTimeout(resolve, EXIT_REPORT_DELAY_MS)).then(() => {

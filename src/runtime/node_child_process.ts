@@ -35,7 +35,11 @@ function startChild(options: BackendOptions): ChildProcess {
     const flags = permissionFlags(options.denoPermissions, modulePath);
     // `deno run` takes the entry by URL when procpool came from a registry (`jsr:`, `https:`).
     const entry = ENTRY.protocol === "file:" ? fileURLToPath(ENTRY) : ENTRY.href;
-    return spawn(Deno.execPath(), ["run", ...flags, entry, String(process.pid)], { stdio, serialization: "advanced", env });
+    return spawn(Deno.execPath(), ["run", ...flags, entry, String(process.pid)], {
+      stdio,
+      serialization: "advanced",
+      env,
+    });
   }
   const entry = fileURLToPath(ENTRY);
   return fork(entry, [String(process.pid)], { stdio, execArgv: childExecArgv(), serialization: "advanced", env });
