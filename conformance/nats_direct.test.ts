@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { BrokenProcessPool, ProcessPoolExecutor } from "../mod.ts";
 import { natsBackend } from "../nats.ts";
+import { startAgent } from "../src/nats/agent.ts";
 import { runtime, taskModule } from "./_backends.ts";
 import { type AgentProcess, type NatsServer, signal, startAgentProcess, startNatsServer, TASKS_DIR } from "./_nats.ts";
 import * as basic from "./tasks/basic.ts";
@@ -72,6 +73,31 @@ describe(`NATS backend: direct worker processes (${runtime})`, () => {
       }
     },
   );
+
+  it("an agent given connect options that cannot pass to a process (a function) relays instead", LONG, async () => {
+    const lines: string[] = [];
+    const agent = await startAgent({
+      servers: server.url,
+      connectOptions: { authenticator: () => ({}) },
+      pool: "fallback",
+      workers: 1,
+      backend: "process",
+      allowModules: [TASKS_DIR.href],
+      host: "test",
+      pid: 0,
+      heartbeatMs: 250,
+      log: (line) => lines.push(line),
+    });
+    cleanups.push(() => agent.close());
+    assert.match(lines.join("\n"), /relay mode \(connectOptions that cannot pass/);
+    await using executor = new ProcessPoolExecutor({
+      module: taskModule("basic.ts"),
+      backend: natsBackend({ servers: server.url, pool: "fallback" }),
+      maxWorkers: 1,
+    });
+    assert.equal(await executor.submit(basic.double, 21).result(30_000), 42);
+    assert.match(lines.join("\n"), /relayed\) started/);
+  });
 
   it("a thread agent relays its workers' frames, and says so", LONG, async () => {
     const agent = await agentFor(server.url, "relay", "worker");
