@@ -115,7 +115,12 @@ export const openPort: PortModule["openPort"] = async (control: ParentPort): Pro
       const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, EXIT_FLUSH_MS));
       Promise.race([flushed, timeout]).then(() => {
         clearTimeout(timer);
-        control.exit(code);
+        try {
+          control.exit(code);
+        } catch {
+          // The channel to the agent is gone (it died): exit all the same.
+          process.exit(code);
+        }
       });
     },
   };
