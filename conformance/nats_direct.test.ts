@@ -78,7 +78,7 @@ describe(`NATS backend: direct worker processes (${runtime})`, () => {
     const lines: string[] = [];
     const agent = await startAgent({
       servers: server.url,
-      connectOptions: { authenticator: () => ({}) },
+      connectOptions: { authenticator: () => undefined },
       pool: "fallback",
       workers: 1,
       backend: "process",
