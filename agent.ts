@@ -13,6 +13,10 @@
  * module is refused), `--user`/`--pass`, `--token`, `--creds FILE`, `--tls-ca FILE`, `--tls-cert FILE`,
  * `--tls-key FILE`, `--heartbeat-ms N` (default 250). Prints `procpool agent ready` once it serves.
  *
+ * Worker processes (`--backend process`) talk to NATS themselves, with the agent's connection settings, so that
+ * a task's frames do not pass through the agent; thread workers (`--backend worker`) have their frames relayed by
+ * the agent, a cheap local hop.
+ *
  * @module
  */
 

@@ -1,21 +1,35 @@
-// The NATS agent: takes spawn requests of one pool, runs each worker with a local backend, bridges its frames, and
-// stops the workers of a parent that went silent.
+// The NATS agent: takes spawn requests of one pool, runs each worker with a local backend, and stops the workers of
+// a parent that went silent. Worker processes talk to NATS themselves (direct mode, see worker_port.ts); thread
+// workers, and workers whose connection settings cannot be handed to a process, have their frames relayed.
 
-import { type Msg, type NatsConnection, nuid, type Subscription } from "@nats-io/transport-node";
+import { readFileSync } from "node:fs";
+import {
+  credsAuthenticator,
+  type Msg,
+  type NatsConnection,
+  type NodeConnectionOptions,
+  nuid,
+  type Subscription,
+} from "@nats-io/transport-node";
 import type { WorkerHandle } from "../runtime/backend.ts";
-import { loadBackend } from "../runtime/detect.ts";
+import { concreteKind, extname, loadBackend } from "../runtime/detect.ts";
 import { type NatsConnectOptions, openConnection, payloadLimit } from "./connection.ts";
 import {
   AGENT_QUEUE,
   agentBeatSubject,
   Assembler,
   checkPoolName,
+  ctlSubject,
   type ExitReport,
   inSubject,
   now,
   outSubject,
   parentBeatSubject,
   parentPingSubject,
+  PORT_MODULE_ENV,
+  PORT_SETTINGS_ENV,
+  PORT_SIGNAL,
+  type PortSettings,
   requestFailure,
   type SpawnReply,
   type SpawnRequest,
@@ -23,6 +37,14 @@ import {
   toPayloads,
   withoutBuffers,
 } from "./wire.ts";
+
+// The module a direct worker opens its port with: beside this file, with its extension (.ts, or .js from npm).
+const PORT_MODULE = new URL(`./worker_port${extname(import.meta.url)}`, import.meta.url).href;
+
+// A direct worker's frames and its agent's exit report travel on two connections, which NATS does not order:
+// after a worker exits, its agent waits this long before it reports, so that the server has the worker's last
+// frames first (a clean exit also waits for the server's word that it has them; see worker_port.ts).
+const EXIT_REPORT_DELAY_MS = 25;
 
 /** How an agent runs. */
 export interface AgentOptions extends NatsConnectOptions {
@@ -45,6 +67,11 @@ export interface AgentOptions extends NatsConnectOptions {
   readonly heartbeatMs: number;
   /** Where it reports what it does. */
   readonly log: (line: string) => void;
+  /**
+   * A credentials file (`--creds`): the agent reads it, and so does each of its direct workers, which is why it
+   * is a path here rather than an authenticator in `connectOptions`.
+   */
+  readonly credsFile?: string;
 }
 
 /** A running agent. */
@@ -70,7 +97,8 @@ interface Hosted {
   readonly parent: Parent;
   /** The local worker, once started. */
   handle: WorkerHandle | undefined;
-  readonly subscription: Subscription;
+  /** Its `ctl` subject, and in relay mode its `in` subject. */
+  readonly subscriptions: Subscription[];
   /** Told to stop (by its parent, or because the parent went silent). */
   stopped: boolean;
   ended: boolean;
@@ -87,11 +115,45 @@ export function isAllowed(module: string, prefixes: readonly string[]): boolean 
   return prefixes.some((prefix) => href.startsWith(prefix));
 }
 
+/** Whether `value` survives JSON as itself: no functions, buffers, class instances or `undefined`s lost. */
+function isPlain(value: unknown): boolean {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return true;
+  if (typeof value === "number") return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(isPlain);
+  if (typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  return Object.values(value as Record<string, unknown>).every(isPlain);
+}
+
+/**
+ * The connection settings a direct worker is given, or why there are none: a thread backend (its relay hop is
+ * cheap), or connect options that cannot be handed to another process (an authenticator function, TLS material
+ * as bytes rather than file paths).
+ */
+function directSettings(options: AgentOptions): Omit<PortSettings, "pool" | "worker" | "name"> | string {
+  if (concreteKind(options.backend) !== "process") return "thread workers";
+  const connectOptions = options.connectOptions ?? {};
+  if (!isPlain(connectOptions)) return "connectOptions that cannot pass to a worker process (functions or bytes)";
+  const servers = typeof options.servers === "string" ? [options.servers] : [...options.servers];
+  return {
+    servers,
+    ...(options.user === undefined ? {} : { user: options.user }),
+    ...(options.pass === undefined ? {} : { pass: options.pass }),
+    ...(options.token === undefined ? {} : { token: options.token }),
+    ...(options.credsFile === undefined ? {} : { credsFile: options.credsFile }),
+    connectOptions: connectOptions as Record<string, unknown>,
+  };
+}
+
 /** Connects and serves spawn requests of `options.pool` until closed. */
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const pool = checkPoolName(options.pool);
   const id = nuid.next();
-  const nc: NatsConnection = await openConnection(options, {
+  const direct = directSettings(options);
+  const connectOptions: Partial<NodeConnectionOptions> = { ...options.connectOptions };
+  if (options.credsFile !== undefined) {
+    connectOptions.authenticator = credsAuthenticator(readFileSync(options.credsFile));
+  }
+  const nc: NatsConnection = await openConnection({ ...options, connectOptions }, {
     name: `procpool agent ${id} on ${options.host}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
@@ -103,6 +165,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   let closing = false;
 
   const log = options.log;
+  // Exit reports on their way (see EXIT_REPORT_DELAY_MS): close() sends them before it closes the connection.
+  const reports = new Set<Promise<void>>();
 
   const publish = (subject: string, message: unknown) => {
     if (nc.isClosed()) return;
@@ -154,7 +218,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
 
   const forget = (worker: Hosted) => {
     hosted--;
-    worker.subscription.unsubscribe();
+    for (const subscription of worker.subscriptions) subscription.unsubscribe();
     const parent = worker.parent;
     parent.workers.delete(worker);
     if (parent.workers.size === 0) {
@@ -193,17 +257,37 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     updateSpawnSubscription();
     const parent = watchParent(request);
     const out = outSubject(pool, request.worker);
-    const assembler = new Assembler();
-    // Subscribed before anything is awaited: a kill from a parent that gave up waiting for this answer must find
-    // the worker, and frames that come before the worker exists wait for it.
-    const early: unknown[] = [];
     const worker: Hosted = {
       id: request.worker,
       parent,
       handle: undefined,
       stopped: false,
       ended: false,
-      subscription: nc.subscribe(inSubject(pool, request.worker), {
+      subscriptions: [],
+    };
+    // Subscribed before anything is awaited: a kill from a parent that gave up waiting for this answer must find
+    // the worker.
+    worker.subscriptions.push(nc.subscribe(ctlSubject(pool, request.worker), {
+      callback: (error, m) => {
+        if (error !== null || worker.ended) return;
+        let message: unknown;
+        try {
+          message = m.json();
+        } catch {
+          return;
+        }
+        if ((message as { kill?: unknown } | null)?.kill === true) {
+          log(`worker ${worker.id} (pid ${worker.handle?.id ?? "not started"}) killed at the parent's request`);
+          stopWorker(worker);
+        }
+      },
+    }));
+    // Relay mode: frames that come before the worker exists wait for it. (In direct mode the parent sends its
+    // first frame only after this agent's "ok", which waits for the worker's own subscription.)
+    const early: unknown[] = [];
+    if (typeof direct === "string") {
+      const assembler = new Assembler();
+      worker.subscriptions.push(nc.subscribe(inSubject(pool, request.worker), {
         callback: (error, m) => {
           if (error !== null || worker.ended) return;
           let message: unknown;
@@ -212,20 +296,31 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
           } catch {
             return stopWorker(worker);
           }
-          if (Array.isArray(message)) {
-            if (worker.handle === undefined) early.push(message);
-            else worker.handle.send(message as never);
-          } else if (message !== undefined && (message as { kill?: unknown }).kill === true) {
-            log(`worker ${worker.id} (pid ${worker.handle?.id ?? "not started"}) killed at the parent's request`);
-            stopWorker(worker);
-          }
+          if (!Array.isArray(message)) return;
+          if (worker.handle === undefined) early.push(message);
+          else worker.handle.send(message as never);
         },
-      }),
-    };
+      }));
+    }
     parent.workers.add(worker);
+    const env = typeof direct === "string" ? undefined : {
+      [PORT_MODULE_ENV]: PORT_MODULE,
+      [PORT_SETTINGS_ENV]: JSON.stringify(
+        {
+          ...direct,
+          pool,
+          worker: request.worker,
+          name: `procpool worker ${request.worker} of agent ${id} on ${options.host}`,
+        } satisfies PortSettings,
+      ),
+    };
     let handle: WorkerHandle;
     try {
-      const backend = await loadBackend(options.backend, { module: request.module, denoPermissions: "inherit" });
+      const backend = await loadBackend(options.backend, {
+        module: request.module,
+        denoPermissions: "inherit",
+        ...(env === undefined ? {} : { env }),
+      });
       if (worker.stopped) throw new Error("stopped before it started");
       handle = backend.spawn();
     } catch (error) {
@@ -236,21 +331,57 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       return;
     }
     worker.handle = handle;
+    // Direct mode: the worker says over the local channel when it listens on NATS, or why it cannot.
+    let portProblem: string | undefined;
+    let settleReady: (problem: string | undefined) => void = () => {};
+    const ready = new Promise<string | undefined>((resolve) => settleReady = resolve);
+    let answered = false;
     handle.onMessage((frame) => {
-      if (!worker.ended) publish(out, withoutBuffers(frame));
+      if (typeof direct === "string") {
+        if (!worker.ended) publish(out, withoutBuffers(frame));
+        return;
+      }
+      if (!Array.isArray(frame) || frame[0] !== PORT_SIGNAL) return;
+      if (frame[1] === "ready") settleReady(undefined);
+      else portProblem = String(frame[2]);
     });
     handle.onExit((exit) => {
       if (worker.ended) return;
       worker.ended = true;
-      const error = exit.error === undefined ? undefined : String((exit.error as Error)?.message ?? exit.error);
-      const report: ExitReport = {
-        exit: { code: exit.code, signal: exit.signal, pid: handle.id, ...(error === undefined ? {} : { error }) },
-      };
-      publish(out, report);
       forget(worker);
+      const detail = exit.error === undefined ? portProblem : String((exit.error as Error)?.message ?? exit.error);
+      const how = exit.signal !== null ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
+      settleReady(`its worker ${how} before it listened on NATS${detail === undefined ? "" : `: ${detail}`}`);
+      if (typeof direct !== "string" && !answered) return;
+      const report: ExitReport = {
+        exit: {
+          code: exit.code,
+          signal: exit.signal,
+          pid: handle.id,
+          ...(detail === undefined ? {} : { error: detail }),
+        },
+      };
+      if (typeof direct === "string") return publish(out, report);
+      const sent = new Promise<void>((resolve) => setTimeout(resolve, EXIT_REPORT_DELAY_MS)).then(() => {
+        publish(out, report);
+        reports.delete(sent);
+      });
+      reports.add(sent);
     });
     for (const message of early.splice(0)) handle.send(message as never);
-    log(`worker ${request.worker} (pid ${handle.id}) started for parent ${request.parent}: ${request.module}`);
+    if (typeof direct !== "string") {
+      const problem = await ready;
+      if (problem !== undefined || worker.stopped) {
+        stopWorker(worker);
+        const error = `agent ${id} on host ${options.host} could not start a worker: ${problem ?? "stopped"}`;
+        log(error);
+        msg.respond(JSON.stringify({ ok: false, error } satisfies SpawnReply));
+        return;
+      }
+    }
+    answered = true;
+    const mode = typeof direct === "string" ? "relayed" : "direct";
+    log(`worker ${request.worker} (pid ${handle.id}, ${mode}) started for parent ${request.parent}: ${request.module}`);
     msg.respond(
       JSON.stringify({ ok: true, agent: id, host: options.host, pid: options.pid, beatMs: options.heartbeatMs }),
     );
@@ -298,6 +429,11 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   await loadBackend(options.backend, { module: import.meta.url, denoPermissions: "inherit" });
   updateSpawnSubscription();
   await nc.flush();
+  log(
+    typeof direct === "string"
+      ? `relay mode (${direct}): this agent carries its workers' frames between NATS and them`
+      : "direct mode: each worker process talks to NATS itself; this agent starts, watches and stops them",
+  );
 
   return {
     id,
@@ -313,6 +449,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         }
       }
       await Promise.all(stops);
+      await Promise.all(reports);
       await nc.drain().catch(() => {});
     },
   };

@@ -1,17 +1,19 @@
 // The agent's command line: flags, credentials and TLS files, signals, and the "ready" line.
 
-import { readFileSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import { resolve } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { credsAuthenticator, type NodeConnectionOptions } from "@nats-io/transport-node";
+import type { NodeConnectionOptions } from "@nats-io/transport-node";
 import { startAgent } from "./agent.ts";
 
 const USAGE = `usage: agent.ts --servers URL[,URL] [--pool NAME] [--workers N] [--backend auto|process|worker]
                 --allow-module DIR|URL-prefix [--allow-module …] [--user U --pass P | --token T | --creds FILE]
-                [--tls-ca FILE] [--tls-cert FILE --tls-key FILE] [--heartbeat-ms N]`;
+                [--tls-ca FILE] [--tls-cert FILE --tls-key FILE] [--heartbeat-ms N]
+
+Worker processes (--backend process, the default on Node) talk to NATS themselves, with the agent's connection
+settings; thread workers (--backend worker, the default on Deno and Bun) have their frames relayed by the agent.`;
 
 /** A module prefix from a flag: a URL as given, a folder as its file URL ending in "/". */
 export function modulePrefix(value: string): string {
@@ -67,7 +69,6 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     fail(`--backend must be auto, process or worker, got ${backend}`);
   }
   const connectOptions: Partial<NodeConnectionOptions> = {};
-  if (values.creds !== undefined) connectOptions.authenticator = credsAuthenticator(readFileSync(values.creds));
   if (values["tls-ca"] !== undefined || values["tls-cert"] !== undefined) {
     connectOptions.tls = {
       ...(values["tls-ca"] === undefined ? {} : { caFile: values["tls-ca"] }),
@@ -82,6 +83,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       user: values.user,
       pass: values.pass,
       token: values.token,
+      credsFile: values.creds,
       connectOptions,
       pool: values.pool,
       workers,

@@ -9,6 +9,7 @@ import {
   agentBeatSubject,
   Assembler,
   checkPoolName,
+  ctlSubject,
   type ExitReport,
   inSubject,
   now,
@@ -274,7 +275,7 @@ class RemoteWorker implements WorkerHandle {
 
   terminate(): Promise<void> {
     if (this.#state === "live") {
-      this.#publish({ kill: true });
+      this.#kill();
       // The agent reports the exit; an agent that does not is as good as gone.
       const timer = setTimeout(
         () => this.#finish({ code: null, signal: "SIGKILL" }),
@@ -295,9 +296,7 @@ class RemoteWorker implements WorkerHandle {
   /** Ends the worker for a reason this side found (agent silent, server lost, no agent): tells the agent to kill it. */
   lose(reason: string): void {
     if (this.#state === "exited") return;
-    if (this.#state === "live" && this.connection !== undefined && !this.connection.isClosed()) {
-      this.#publish({ kill: true });
-    }
+    if (this.#state === "live") this.#kill();
     const error = new NatsWorkerError(reason, { host: this.#agent?.host, agent: this.#agent?.id, pid: this.#pid });
     this.#finish({ code: null, signal: null, error });
   }
@@ -328,7 +327,8 @@ class RemoteWorker implements WorkerHandle {
       try {
         const left = deadline - now();
         const msg = await nc.request(spawnSubject(pool), JSON.stringify(request), {
-          timeout: Math.max(50, Math.min(2000, left)),
+          // An agent answers once its worker listens (a process's start and connection): room for a loaded host.
+          timeout: Math.max(50, Math.min(5000, left)),
         });
         reply = msg.json<SpawnReply>();
       } catch (error) {
@@ -339,14 +339,12 @@ class RemoteWorker implements WorkerHandle {
           ? "no agent answered in time"
           : (error as Error).message;
         // An agent may have taken the request after all: that worker must not run unwatched.
-        if (kind === "timeout" && !nc.isClosed()) {
-          nc.publish(inSubject(pool, worker), JSON.stringify({ kill: true }));
-        }
+        if (kind === "timeout" && !nc.isClosed()) nc.publish(ctlSubject(pool, worker), JSON.stringify({ kill: true }));
       }
       if (reply?.ok === true) {
         if (this.#state !== "requesting") {
           // Terminated while asking.
-          nc.publish(inSubject(pool, worker), JSON.stringify({ kill: true }));
+          if (!nc.isClosed()) nc.publish(ctlSubject(pool, worker), JSON.stringify({ kill: true }));
           subscription.unsubscribe();
           return;
         }
@@ -381,6 +379,13 @@ class RemoteWorker implements WorkerHandle {
     if (nc === undefined || nc.isClosed()) return;
     const subject = inSubject(this.#link.settings.pool, this.#worker);
     for (const payload of toPayloads(message, this.#limit)) nc.publish(subject, payload);
+  }
+
+  // The agent, not the worker, reads kills: a worker busy in a synchronous task could not.
+  #kill(): void {
+    const nc = this.connection;
+    if (nc === undefined || nc.isClosed()) return;
+    nc.publish(ctlSubject(this.#link.settings.pool, this.#worker), JSON.stringify({ kill: true }));
   }
 
   #onOut(assembler: Assembler, data: Uint8Array): void {

@@ -9,14 +9,49 @@ export function spawnSubject(pool: string): string {
 /** The queue group of a pool's agents on its spawn subject: one agent answers each request. */
 export const AGENT_QUEUE = "agents";
 
-/** Frames from the parent to one remote worker (and the parent's `kill`). */
+/** Frames from the parent to one remote worker. */
 export function inSubject(pool: string, worker: string): string {
   return `procpool.${pool}.w.${worker}.in`;
+}
+
+/**
+ * The parent's control messages for one remote worker (its `kill`), which the worker's agent reads: a worker
+ * busy in a synchronous task could not, and in direct mode the agent does not read the worker's `in` subject.
+ */
+export function ctlSubject(pool: string, worker: string): string {
+  return `procpool.${pool}.w.${worker}.ctl`;
 }
 
 /** Frames from one remote worker to its parent, then its exit report. */
 export function outSubject(pool: string, worker: string): string {
   return `procpool.${pool}.w.${worker}.out`;
+}
+
+/**
+ * How a direct worker (one that talks to NATS itself, see worker_port.ts) reaches its agent over their local IPC
+ * channel: the first element of each such message. Then `"ready"` (subscribed to its `in` subject, and the server
+ * knows it), `"failed"` and a reason (it could not connect), or `"lost"` and a reason (its connection closed).
+ */
+export const PORT_SIGNAL = "procpool-nats-port";
+
+/** The environment variables that start a direct worker: the port module's URL, and its settings as JSON. */
+export const PORT_MODULE_ENV = "PROCPOOL_PORT_MODULE";
+export const PORT_SETTINGS_ENV = "PROCPOOL_NATS_PORT";
+
+/** What a direct worker is told, in {@linkcode PORT_SETTINGS_ENV}: how to connect, and its subjects' names. */
+export interface PortSettings {
+  readonly servers: readonly string[];
+  readonly user?: string;
+  readonly pass?: string;
+  readonly token?: string;
+  /** A credentials file's path, which the worker reads itself. */
+  readonly credsFile?: string;
+  /** The JSON-compatible rest of the agent's connect options (TLS file paths, …). */
+  readonly connectOptions?: Record<string, unknown>;
+  readonly pool: string;
+  readonly worker: string;
+  /** The connection's name, as the server shows it. */
+  readonly name: string;
 }
 
 /** An agent's heartbeat, which the parents of its workers watch. */
@@ -64,7 +99,7 @@ export type SpawnReply =
   | { readonly ok: true; readonly agent: string; readonly host: string; readonly pid: number; readonly beatMs: number }
   | { readonly ok: false; readonly full?: boolean; readonly error?: string };
 
-/** The parent's control message on a worker's `in` subject: kill it now. */
+/** The parent's control message on a worker's `ctl` subject: kill it now. */
 export interface KillControl {
   readonly kill: true;
 }

@@ -65,6 +65,12 @@ export interface BackendOptions {
   readonly module: string;
   /** Deno only: the permissions of the workers. Ignored on Node and Bun. */
   readonly denoPermissions: DenoPermissions;
+  /**
+   * Process backend only: environment variables added to each child's (the parent's own, plus these). A child
+   * given `PROCPOOL_PORT_MODULE` (a module URL) serves its parent over the port that module opens instead of the
+   * IPC channel (see `child_entry.ts`). Ignored by thread backends.
+   */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** The parent's view of one worker. */
@@ -118,4 +124,17 @@ export interface ParentPort {
   onMessage(listener: (message: unknown) => void): void;
   /** Ends this worker with `code`, after every message sent so far has been delivered. */
   exit(code: number): void;
+}
+
+/**
+ * A module that a process worker serves its parent through instead of its IPC channel: the child imports it when
+ * the environment variable `PROCPOOL_PORT_MODULE` holds its URL (see {@linkcode BackendOptions.env}).
+ */
+export interface PortModule {
+  /**
+   * Opens the port, once it can take the parent's first message. `control` is the IPC channel to the process that
+   * started the worker: still how the worker exits (`control.exit`), and how it tells that process what it needs
+   * to know. Rejects when the port cannot open; the child then exits with code 1.
+   */
+  openPort(control: ParentPort): Promise<ParentPort>;
 }

@@ -1,8 +1,10 @@
-// Entry point of a process worker: serve the parent over the IPC channel. A child whose parent went away exits.
+// Entry point of a process worker: serve the parent over the IPC channel, or over the port a module named by
+// PROCPOOL_PORT_MODULE opens. A child whose parent went away exits.
 
 import process from "node:process";
 import { FOREIGN, frameFormat, packFrame, unpackFrame } from "../framing.ts";
 import { type Buffers, EXITING, type FromWorker } from "../protocol.ts";
+import type { ParentPort, PortModule } from "./backend.ts";
 import { serve } from "../worker_main.ts";
 import { currentRuntime } from "./detect.ts";
 import { hookExits } from "./exit_hooks.ts";
@@ -20,7 +22,7 @@ process.on("disconnect", () => process.exit(0));
 // The pool's pid comes as the first argument: process.ppid, read now, would already be the reaper's if the pool
 // died while this child was starting.
 startWatchdog(Number(process.argv[2]) || process.ppid);
-hookExits(serve({
+const ipc: ParentPort = {
   carriesBuffers: true,
   send(message: FromWorker, buffers?: Buffers) {
     process.send!(packFrame(message, FORMAT, buffers?.asValue));
@@ -35,4 +37,18 @@ hookExits(serve({
     // The callback runs once the message, and so every one before it, has been written to the channel.
     process.send!(packFrame([EXITING, code], FORMAT), () => process.exit(code));
   },
-}));
+};
+
+// The port module (the NATS agent's direct mode: src/nats/worker_port.ts) is named by the process that started
+// this one; task code does not see the variable.
+const portModule = process.env.PROCPOOL_PORT_MODULE;
+if (portModule === undefined) hookExits(serve(ipc));
+else {
+  delete process.env.PROCPOOL_PORT_MODULE;
+  import(portModule)
+    .then((module: PortModule) => module.openPort(ipc))
+    .then((port) => hookExits(serve(port)), (error) => {
+      console.error(`procpool worker: cannot open its port: ${(error as Error)?.message ?? error}`);
+      ipc.exit(1);
+    });
+}

@@ -71,9 +71,14 @@ const loaders: Record<RuntimeName, Record<Exclude<BackendKind, "auto">, () => Pr
 
 const defaults: Record<RuntimeName, Exclude<BackendKind, "auto">> = { node: "process", deno: "worker", bun: "worker" };
 
+/** The kind of backend `kind` stands for on this runtime (`"auto"` is the runtime's default). */
+export function concreteKind(kind: BackendKind): Exclude<BackendKind, "auto"> {
+  return kind === "auto" ? defaults[currentRuntime()] : kind;
+}
+
 /** Whether the backend of `kind` moves buffers on this runtime: threads do; a process's pipe copies them. */
 export function movesBuffers(kind: BackendKind): boolean {
-  return (kind === "auto" ? defaults[currentRuntime()] : kind) === "worker";
+  return concreteKind(kind) === "worker";
 }
 
 const modules = new Map<string, Promise<BackendModule>>();
@@ -81,7 +86,7 @@ const modules = new Map<string, Promise<BackendModule>>();
 /** Creates a backend of `kind` for this runtime, importing its module the first time it is needed. */
 export async function loadBackend(kind: BackendKind, options: BackendOptions): Promise<Backend> {
   const runtime = currentRuntime();
-  const concrete = kind === "auto" ? defaults[runtime] : kind;
+  const concrete = concreteKind(kind);
   const key = `${runtime}-${concrete}`;
   let module = modules.get(key);
   if (module === undefined) {

@@ -29,15 +29,20 @@ let exitHookInstalled = false;
 // `deno run` with the pool's permission flags, spawned with the same IPC channel fork sets up.
 function startChild(options: BackendOptions): ChildProcess {
   const stdio: ["inherit", "inherit", "inherit", "ipc"] = ["inherit", "inherit", "inherit", "ipc"];
+  const env = options.env === undefined ? undefined : { ...process.env, ...options.env };
   if (currentRuntime() === "deno") {
     const modulePath = options.module.startsWith("file:") ? fileURLToPath(options.module) : undefined;
     const flags = permissionFlags(options.denoPermissions, modulePath);
     // `deno run` takes the entry by URL when procpool came from a registry (`jsr:`, `https:`).
     const entry = ENTRY.protocol === "file:" ? fileURLToPath(ENTRY) : ENTRY.href;
-    return spawn(Deno.execPath(), ["run", ...flags, entry, String(process.pid)], { stdio, serialization: "advanced" });
+    return spawn(Deno.execPath(), ["run", ...flags, entry, String(process.pid)], {
+      stdio,
+      serialization: "advanced",
+      env,
+    });
   }
   const entry = fileURLToPath(ENTRY);
-  return fork(entry, [String(process.pid)], { stdio, execArgv: childExecArgv(), serialization: "advanced" });
+  return fork(entry, [String(process.pid)], { stdio, execArgv: childExecArgv(), serialization: "advanced", env });
 }
 
 /** Creates the backend that starts one child process per worker. */

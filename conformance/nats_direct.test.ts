@@ -1,0 +1,146 @@
+// Direct mode: a worker process that an agent starts talks to NATS itself, so its frames do not pass through the
+// agent; the agent still starts, kills and reports it. Thread agents relay, and say so.
+
+import "../src/_test_guard.ts";
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { BrokenProcessPool, ProcessPoolExecutor } from "../mod.ts";
+import { natsBackend } from "../nats.ts";
+import { startAgent } from "../src/nats/agent.ts";
+import { runtime, taskModule } from "./_backends.ts";
+import { type AgentProcess, type NatsServer, signal, startAgentProcess, startNatsServer, TASKS_DIR } from "./_nats.ts";
+import * as basic from "./tasks/basic.ts";
+import * as env from "./tasks/nats_env.ts";
+
+const LONG = { timeout: 60_000 };
+const TOKEN = "s3cret-direct-token";
+
+let server: NatsServer;
+const cleanups: (() => Promise<void>)[] = [];
+
+async function agentFor(url: string, pool: string, backend: string, flags: string[] = []): Promise<AgentProcess> {
+  const agent = await startAgentProcess(url, [
+    "--pool",
+    pool,
+    "--workers",
+    "1",
+    "--backend",
+    backend,
+    "--allow-module",
+    TASKS_DIR.href,
+    ...flags,
+  ]);
+  cleanups.push(() => agent.stop());
+  return agent;
+}
+
+function causes(error: unknown): string {
+  const lines: string[] = [];
+  for (let e = error; e instanceof Error; e = e.cause) lines.push(`${e.name}: ${e.message}`);
+  return lines.join("\n  caused by ");
+}
+
+describe(`NATS backend: direct worker processes (${runtime})`, () => {
+  before(async () => {
+    server = await startNatsServer();
+  });
+  after(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+    await server?.stop();
+  });
+
+  it(
+    "a process agent runs its workers in direct mode: a result comes back while the agent is frozen",
+    LONG,
+    async () => {
+      const agent = await agentFor(server.url, "direct", "process");
+      assert.match(agent.log(), /direct mode/);
+      // A long silence before the agent counts as dead: the test freezes it on purpose.
+      await using executor = new ProcessPoolExecutor({
+        module: taskModule("basic.ts"),
+        backend: natsBackend({ servers: server.url, pool: "direct", deadAfterMs: 10_000 }),
+        maxWorkers: 1,
+      });
+      const pid = await executor.submit(basic.pid).result();
+      assert.match(agent.log(), new RegExp(`pid ${pid}, direct\\) started`));
+      signal(agent.pid, "SIGSTOP");
+      try {
+        // A relaying agent, stopped, could carry neither the task nor its result.
+        assert.equal(await executor.submit(basic.double, 21).result(5000), 42);
+        assert.equal(await executor.submit(basic.pid).result(5000), pid);
+      } finally {
+        signal(agent.pid, "SIGCONT");
+      }
+    },
+  );
+
+  it("an agent given connect options that cannot pass to a process (a function) relays instead", LONG, async () => {
+    const lines: string[] = [];
+    const agent = await startAgent({
+      servers: server.url,
+      connectOptions: { authenticator: () => undefined },
+      pool: "fallback",
+      workers: 1,
+      backend: "process",
+      allowModules: [TASKS_DIR.href],
+      host: "test",
+      pid: 0,
+      heartbeatMs: 250,
+      log: (line) => lines.push(line),
+    });
+    cleanups.push(() => agent.close());
+    assert.match(lines.join("\n"), /relay mode \(connectOptions that cannot pass/);
+    await using executor = new ProcessPoolExecutor({
+      module: taskModule("basic.ts"),
+      backend: natsBackend({ servers: server.url, pool: "fallback" }),
+      maxWorkers: 1,
+    });
+    assert.equal(await executor.submit(basic.double, 21).result(30_000), 42);
+    assert.match(lines.join("\n"), /relayed\) started/);
+  });
+
+  it("a thread agent relays its workers' frames, and says so", LONG, async () => {
+    const agent = await agentFor(server.url, "relay", "worker");
+    assert.match(agent.log(), /relay mode \(thread workers\)/);
+    await using executor = new ProcessPoolExecutor({
+      module: taskModule("basic.ts"),
+      backend: natsBackend({ servers: server.url, pool: "relay" }),
+      maxWorkers: 1,
+    });
+    assert.equal(await executor.submit(basic.double, 21).result(), 42);
+    assert.match(agent.log(), /relayed\) started/);
+  });
+
+  it("R8.1 outcomes a direct worker finished survive its exit; the agent reports the exit code", LONG, async () => {
+    await agentFor(server.url, "exits", "process");
+    const executor = new ProcessPoolExecutor({
+      module: taskModule("basic.ts"),
+      backend: natsBackend({ servers: server.url, pool: "exits" }),
+      maxWorkers: 1,
+    });
+    await executor.submit(basic.double, 0).result();
+    // Sent together: the worker runs both before the exit, which must send the first one's outcome first.
+    const first = executor.submit(basic.double, 21);
+    const exits = executor.submit(basic.exit, 3);
+    assert.equal(await first.result(10_000), 42);
+    const error = await exits.exception(10_000);
+    assert.ok(error instanceof BrokenProcessPool, String(error));
+    assert.match(causes(error), /remote worker .* pid \d+ on host .* exited with code 3/);
+    await executor.shutdown();
+  });
+
+  it("a token reaches a direct worker, which connects with it, and task code does not see it", LONG, async () => {
+    const own = await startNatsServer(["--auth", TOKEN]);
+    cleanups.push(() => own.stop());
+    const agent = await agentFor(own.url, "token", "process", ["--token", TOKEN]);
+    assert.match(agent.log(), /direct mode/);
+    await using executor = new ProcessPoolExecutor({
+      module: taskModule("nats_env.ts"),
+      backend: natsBackend({ servers: own.url, pool: "token", token: TOKEN }),
+      maxWorkers: 1,
+    });
+    const seen = await executor.submit(env.procpoolEnv, TOKEN).result(30_000);
+    assert.deepEqual(seen, { names: [], leaks: false });
+    assert.match(agent.log(), /direct\) started/);
+  });
+});
