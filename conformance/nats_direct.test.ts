@@ -28,6 +28,7 @@ async function agentFor(url: string, pool: string, backend: string, flags: strin
     backend,
     "--allow-module",
     TASKS_DIR.href,
+    "--direct",
     ...flags,
   ]);
   cleanups.push(() => agent.stop());
@@ -82,6 +83,7 @@ describe(`NATS backend: direct worker processes (${runtime})`, () => {
       pool: "fallback",
       workers: 1,
       backend: "process",
+      direct: true,
       allowModules: [TASKS_DIR.href],
       host: "test",
       pid: 0,
@@ -99,7 +101,43 @@ describe(`NATS backend: direct worker processes (${runtime})`, () => {
     assert.match(lines.join("\n"), /relayed\) started/);
   });
 
-  it("a thread agent relays its workers' frames, and says so", LONG, async () => {
+  it(
+    "without --direct a process agent relays (the default): its workers' results stop while it is frozen",
+    LONG,
+    async () => {
+      const agent = await startAgentProcess(server.url, [
+        "--pool",
+        "default-relay",
+        "--workers",
+        "1",
+        "--backend",
+        "process",
+        "--allow-module",
+        TASKS_DIR.href,
+      ]);
+      cleanups.push(() => agent.stop());
+      assert.match(agent.log(), /relay mode \(the default/);
+      await using executor = new ProcessPoolExecutor({
+        module: taskModule("basic.ts"),
+        backend: natsBackend({ servers: server.url, pool: "default-relay", deadAfterMs: 10_000 }),
+        maxWorkers: 1,
+      });
+      assert.equal(await executor.submit(basic.double, 1).result(30_000), 2);
+      assert.match(agent.log(), /relayed\) started/);
+      signal(agent.pid, "SIGSTOP");
+      try {
+        const future = executor.submit(basic.double, 21);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        assert.equal(future.done(), false, "a frozen relaying agent carried a result");
+        signal(agent.pid, "SIGCONT");
+        assert.equal(await future.result(10_000), 42);
+      } finally {
+        signal(agent.pid, "SIGCONT");
+      }
+    },
+  );
+
+  it("a thread agent relays its workers' frames, even with --direct, and says so", LONG, async () => {
     const agent = await agentFor(server.url, "relay", "worker");
     assert.match(agent.log(), /relay mode \(thread workers\)/);
     await using executor = new ProcessPoolExecutor({

@@ -4,7 +4,11 @@
 // of sequential round trips), and map(chunksize=1000) over 100,000 items (items/s). Rounds alternate the two.
 // Starts its own nats-server and agent; prints a table and one JSON line.
 //
+// The agent runs with --direct (its worker processes talk to NATS themselves) unless `direct=0` (relay mode, the
+// agent's default).
+//
 //   node --import tsx bench/scenarios/nats.ts [rounds=5] [tasks=20000] [trips=1000] [agentBackend=process|worker]
+//     [direct=1|0]
 
 import { spawn } from "node:child_process";
 import { connect } from "@nats-io/transport-node";
@@ -23,6 +27,7 @@ const trips = integer(args, "trips", 1_000);
 const items = 100_000;
 // How the agent runs its two workers: processes (as the raw side's responders are) or threads.
 const agentBackend = args.agentBackend === "worker" ? "worker" : "process";
+const direct = args.direct !== "0";
 
 const server = await startNatsServer();
 const agent = await startAgentProcess(server.url, [
@@ -34,6 +39,7 @@ const agent = await startAgentProcess(server.url, [
   agentBackend,
   "--allow-module",
   new URL("..", import.meta.url).href,
+  ...(direct ? ["--direct"] : []),
 ]);
 const SUBJECT = "raw.inc";
 const responders = await Promise.all([0, 1].map(async () => {
@@ -132,7 +138,9 @@ const rows = [
   ["map chunksize=1000 (items/s)", m(more.map1000), NaN],
 ] as const;
 console.log(
-  `procpool over NATS (agent workers: ${agentBackend}) vs raw NATS request/reply (${runtimeName()}, medians of ${rounds} rounds)`,
+  `procpool over NATS (agent workers: ${agentBackend}${
+    direct ? ", direct" : ", relayed"
+  }) vs raw NATS request/reply (${runtimeName()}, medians of ${rounds} rounds)`,
 );
 for (const [label, procpool, raw] of rows) {
   const ratio = Number.isNaN(raw) ? "" : `  ratio ${(procpool / raw).toFixed(2)}`;
@@ -140,4 +148,4 @@ for (const [label, procpool, raw] of rows) {
     `  ${label.padEnd(40)} procpool ${procpool.toFixed(0).padStart(8)}  raw ${raw.toFixed(0).padStart(8)}${ratio}`,
   );
 }
-emit({ runtime: runtimeName(), agentBackend, samples: { ...samples, ...more } });
+emit({ runtime: runtimeName(), agentBackend, direct, samples: { ...samples, ...more } });

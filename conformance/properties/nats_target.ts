@@ -11,8 +11,8 @@ export const PROPERTY_POOL = "properties";
 /** Workers per agent: the largest generated pool (4 workers) fits on one agent, twice over on the two. */
 const WORKERS_PER_AGENT = 4;
 
-// "worker <id> (pid <pid>) started for parent …", as agent.ts logs it on stderr.
-const STARTED = /worker \S+ \(pid (\d+)\) started for parent/g;
+// "worker <id> (pid <pid>, relayed|direct) started for parent …", as agent.ts logs it on stderr.
+const STARTED = /worker \S+ \(pid (\d+), (?:relayed|direct)\) started for parent/g;
 
 /** A nats-server and two agents, running; `stop()` ends them all. */
 export class NatsTarget {
@@ -62,7 +62,8 @@ let current: NatsTarget | undefined;
 
 /**
  * Starts nats-server on a free loopback port and two agents of {@linkcode PROPERTY_POOL} with worker processes
- * (so that a task may kill its own worker, as on the local process backend), and makes them the target of
+ * (so that a task may kill its own worker, as on the local process backend), one relaying, one direct, and makes
+ * them the target of
  * scenarios on the "nats" backend until `stopNatsTarget()`.
  */
 export async function startNatsTarget(): Promise<NatsTarget> {
@@ -80,6 +81,8 @@ export async function startNatsTarget(): Promise<NatsTarget> {
           "process",
           "--allow-module",
           TASKS_DIR.href,
+          // One agent relays its workers' frames, the other lets them talk to NATS themselves.
+          ...(i === 1 ? ["--direct"] : []),
         ]),
       );
     }

@@ -1,6 +1,6 @@
 // The NATS agent: takes spawn requests of one pool, runs each worker with a local backend, and stops the workers of
-// a parent that went silent. Worker processes talk to NATS themselves (direct mode, see worker_port.ts); thread
-// workers, and workers whose connection settings cannot be handed to a process, have their frames relayed.
+// a parent that went silent. It relays each worker's frames between NATS and the worker; with `direct`, worker
+// processes talk to NATS themselves (see worker_port.ts), unless their connection settings cannot be handed over.
 
 import { readFileSync } from "node:fs";
 import {
@@ -54,6 +54,15 @@ export interface AgentOptions extends NatsConnectOptions {
   readonly workers: number;
   /** Which local backend runs them: processes, threads, or the runtime's default. */
   readonly backend: "auto" | "process" | "worker";
+  /**
+   * Worker processes talk to NATS themselves (direct mode) instead of through this agent: one hop less each way
+   * (a round trip close to raw NATS request/reply). But a worker that holds its thread in a synchronous task
+   * cannot answer the server's pings, and the server drops its connection after its stale-connection limit (about
+   * 4–6 minutes by default): the task's result is then lost and the pool breaks. Leave it off for tasks that may
+   * run that long, or raise the server's `ping_interval`. Thread workers always relay.
+   * @default {false}
+   */
+  readonly direct?: boolean;
   /**
    * The module URL prefixes it may run (`file:///srv/tasks/`, `https://example.com/tasks/`): a request for any
    * other module is refused. None: every request is refused.
@@ -130,6 +139,7 @@ function isPlain(value: unknown): boolean {
  * as bytes rather than file paths).
  */
 function directSettings(options: AgentOptions): Omit<PortSettings, "pool" | "worker" | "name"> | string {
+  if (options.direct !== true) return "the default; --direct makes worker processes talk to NATS themselves";
   if (concreteKind(options.backend) !== "process") return "thread workers";
   const connectOptions = options.connectOptions ?? {};
   if (!isPlain(connectOptions)) return "connectOptions that cannot pass to a worker process (functions or bytes)";

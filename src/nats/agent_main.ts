@@ -9,11 +9,14 @@ import type { NodeConnectionOptions } from "@nats-io/transport-node";
 import { startAgent } from "./agent.ts";
 
 const USAGE = `usage: agent.ts --servers URL[,URL] [--pool NAME] [--workers N] [--backend auto|process|worker]
-                --allow-module DIR|URL-prefix [--allow-module …] [--user U --pass P | --token T | --creds FILE]
-                [--tls-ca FILE] [--tls-cert FILE --tls-key FILE] [--heartbeat-ms N]
+                [--direct] --allow-module DIR|URL-prefix [--allow-module …]
+                [--user U --pass P | --token T | --creds FILE] [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]
+                [--heartbeat-ms N]
 
-Worker processes (--backend process, the default on Node) talk to NATS themselves, with the agent's connection
-settings; thread workers (--backend worker, the default on Deno and Bun) have their frames relayed by the agent.`;
+The agent relays its workers' frames between NATS and them. With --direct, worker processes (--backend process,
+the default on Node) talk to NATS themselves, with the agent's connection settings: one hop less each way, but a
+task that holds its worker's thread longer than the server's stale-connection limit (about 4-6 minutes by
+default) loses its connection and its result. Thread workers always relay.`;
 
 /** A module prefix from a flag: a URL as given, a folder as its file URL ending in "/". */
 export function modulePrefix(value: string): string {
@@ -38,6 +41,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
         pool: { type: "string", default: "default" },
         workers: { type: "string" },
         backend: { type: "string", default: "auto" },
+        direct: { type: "boolean", default: false },
         "allow-module": { type: "string", multiple: true, default: [] },
         user: { type: "string" },
         pass: { type: "string" },
@@ -88,6 +92,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       pool: values.pool,
       workers,
       backend,
+      direct: values.direct,
       allowModules: values["allow-module"].map(modulePrefix),
       host: hostname(),
       pid: process.pid,
