@@ -239,6 +239,8 @@ class RemoteWorker implements WorkerHandle {
   readonly id: number = nextHandleId++;
   readonly #link: Link;
   #state: State = "new";
+  // terminate() was called while the spawn request was under way.
+  #terminating = false;
   #queue: ToWorker[] = [];
   #listener: ((message: unknown) => void) | undefined;
   #exitListener: ((exit: WorkerExit) => void) | undefined;
@@ -256,7 +258,7 @@ class RemoteWorker implements WorkerHandle {
   }
 
   send(message: ToWorker): void {
-    if (this.#state === "exited") return;
+    if (this.#state === "exited" || this.#terminating) return;
     if (this.#state === "live") return this.#publish(message);
     this.#queue.push(message);
     if (this.#state === "new" && message[0] === HELLO) {
@@ -274,16 +276,21 @@ class RemoteWorker implements WorkerHandle {
   }
 
   terminate(): Promise<void> {
-    if (this.#state === "live") {
-      this.#kill();
-      // The agent reports the exit; an agent that does not is as good as gone.
-      const timer = setTimeout(
-        () => this.#finish({ code: null, signal: "SIGKILL" }),
-        this.#link.settings.deadAfterMs,
-      );
-      this.#endedPromise.then(() => clearTimeout(timer));
+    if (this.#state === "live") this.#killAndAwait();
+    else if (this.#state === "requesting") {
+      // An agent may be starting this worker: wait for its answer, then stop what it started, so that no worker
+      // outlives the pool (R7.6). #start does either.
+      this.#terminating = true;
+      this.#queue = [];
     } else this.#finish({ code: null, signal: "SIGKILL" });
     return this.#endedPromise;
+  }
+
+  // Tells the agent to kill the worker; the agent reports the exit, and one that does not is as good as gone.
+  #killAndAwait(): void {
+    this.#kill();
+    const timer = setTimeout(() => this.#finish({ code: null, signal: "SIGKILL" }), this.#link.settings.deadAfterMs);
+    this.#endedPromise.then(() => clearTimeout(timer));
   }
 
   /** Where the worker runs, for messages. */
@@ -314,6 +321,7 @@ class RemoteWorker implements WorkerHandle {
     const deadline = now() + spawnTimeoutMs;
     let lastProblem = "no agent answered";
     while (this.#state === "requesting") {
+      if (this.#terminating) return this.#finish({ code: null, signal: "SIGKILL" });
       const worker = this.#link.nextWorkerId();
       const assembler = new Assembler();
       // Subscribed before asking: the worker's first words cannot come before the subscription is in place.
@@ -353,6 +361,7 @@ class RemoteWorker implements WorkerHandle {
         this.#agent = { id: reply.agent, host: reply.host, pid: reply.pid };
         this.#link.watch(nc, this, this.#agent);
         this.#state = "live";
+        if (this.#terminating) return this.#killAndAwait();
         const queue = this.#queue;
         this.#queue = [];
         for (const message of queue) this.#publish(message);
@@ -360,6 +369,8 @@ class RemoteWorker implements WorkerHandle {
       }
       subscription.unsubscribe();
       if (this.#state !== "requesting") return;
+      // Terminated while asking, and no agent took the worker: nothing runs.
+      if (this.#terminating) return this.#finish({ code: null, signal: "SIGKILL" });
       if (reply !== undefined && reply.full !== true) {
         return this.lose(`an agent of NATS pool "${pool}" refused the worker: ${reply.error ?? "no reason given"}`);
       }
