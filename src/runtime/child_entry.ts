@@ -41,14 +41,26 @@ const ipc: ParentPort = {
 
 // The port module (the NATS agent's direct mode: src/nats/worker_port.ts) is named by the process that started
 // this one; task code does not see the variable.
-const portModule = process.env.PROCPOOL_PORT_MODULE;
+const portModule = takePortModule();
 if (portModule === undefined) hookExits(serve(ipc));
 else {
-  delete process.env.PROCPOOL_PORT_MODULE;
   import(portModule)
     .then((module: PortModule) => module.openPort(ipc))
     .then((port) => hookExits(serve(port)), (error) => {
       console.error(`procpool worker: cannot open its port: ${(error as Error)?.message ?? error}`);
       ipc.exit(1);
     });
+}
+
+// The port module's URL, removed from the environment. A Deno worker without env permission (denoPermissions)
+// cannot read the variable, and Deno throws rather than prompts (--no-prompt): such a worker serves over IPC, as
+// every pool's does; only an agent's direct workers, which inherit its permissions, are given a port module.
+function takePortModule(): string | undefined {
+  try {
+    const url = process.env.PROCPOOL_PORT_MODULE;
+    if (url !== undefined) delete process.env.PROCPOOL_PORT_MODULE;
+    return url;
+  } catch {
+    return undefined;
+  }
 }
