@@ -18,7 +18,14 @@ const TOKEN = "s3cret-direct-token";
 let server: NatsServer;
 const cleanups: (() => Promise<void>)[] = [];
 
-async function agentFor(url: string, pool: string, backend: string, flags: string[] = []): Promise<AgentProcess> {
+// An agent with `--direct` unless `direct` is false (then it relays, the default).
+async function agentFor(
+  url: string,
+  pool: string,
+  backend: string,
+  flags: string[] = [],
+  direct = true,
+): Promise<AgentProcess> {
   const agent = await startAgentProcess(url, [
     "--pool",
     pool,
@@ -28,7 +35,7 @@ async function agentFor(url: string, pool: string, backend: string, flags: strin
     backend,
     "--allow-module",
     TASKS_DIR.href,
-    "--direct",
+    ...(direct ? ["--direct"] : []),
     ...flags,
   ]);
   cleanups.push(() => agent.stop());
@@ -105,17 +112,7 @@ describe(`NATS backend: direct worker processes (${runtime})`, () => {
     "without --direct a process agent relays (the default): its workers' results stop while it is frozen",
     LONG,
     async () => {
-      const agent = await startAgentProcess(server.url, [
-        "--pool",
-        "default-relay",
-        "--workers",
-        "1",
-        "--backend",
-        "process",
-        "--allow-module",
-        TASKS_DIR.href,
-      ]);
-      cleanups.push(() => agent.stop());
+      const agent = await agentFor(server.url, "default-relay", "process", [], false);
       assert.match(agent.log(), /relay mode \(the default/);
       await using executor = new ProcessPoolExecutor({
         module: taskModule("basic.ts"),
