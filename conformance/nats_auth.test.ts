@@ -1,17 +1,28 @@
-// The NATS backend against servers that want credentials or TLS, and with several servers: the agent's flags and
-// natsBackend's options reach the client, a task runs, and wrong credentials fail at once with a clear error.
+// The NATS backend against servers that want credentials (user and password, a token, a JWT .creds file) or TLS,
+// and with several servers: the agent's flags and natsBackend's options reach the client, a task runs, and wrong
+// credentials fail at once with a clear error.
 
 import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { credsAuthenticator } from "@nats-io/transport-node";
 import { BrokenProcessPool, ProcessPoolExecutor } from "../mod.ts";
 import { natsBackend, type NatsBackendOptions } from "../nats.ts";
 import { runtime, taskModule } from "./_backends.ts";
-import { freePort, type NatsServer, startAgentProcess, startNatsServer, TASKS_DIR } from "./_nats.ts";
+import {
+  type AgentProcess,
+  freePort,
+  type NatsServer,
+  signal,
+  startAgentProcess,
+  startNatsServer,
+  TASKS_DIR,
+} from "./_nats.ts";
+import { jwtOperator, seedOf } from "./_nats_jwt.ts";
 import { repoRoot, runScript } from "./_scripts.ts";
 import * as basic from "./tasks/basic.ts";
 
@@ -28,7 +39,7 @@ async function server(args: string[]): Promise<NatsServer> {
 }
 
 // An agent of pool "auth" for `servers`, with the credential flags in `flags`.
-async function agent(servers: string, flags: string[]): Promise<void> {
+async function agent(servers: string, flags: string[]): Promise<AgentProcess> {
   const started = await startAgentProcess(servers, [
     "--pool",
     "auth",
@@ -41,6 +52,7 @@ async function agent(servers: string, flags: string[]): Promise<void> {
     ...flags,
   ]);
   cleanups.push(() => started.stop());
+  return started;
 }
 
 function pool(options: NatsBackendOptions): ProcessPoolExecutor {
@@ -152,6 +164,32 @@ function writeExt(path: string): string {
   return path;
 }
 
+// The connect options that make natsBackend log in with a .creds file, as the agent's --creds does.
+function creds(file: string): NatsBackendOptions["connectOptions"] {
+  return { authenticator: credsAuthenticator(readFileSync(file)) };
+}
+
+/**
+ * A server in operator mode (decentralized JWT auth) with an operator, account and users made for this run, and
+ * .creds files for it: `good`, a user of the account the server knows; `unknownAccount`, a user of an account the
+ * operator signed but the server was never given; `wrongSeed`, the good user's JWT with another user's seed, which
+ * signs the server's nonce with the wrong key.
+ */
+async function jwtServer(): Promise<{ nats: NatsServer; good: string; unknownAccount: string; wrongSeed: string }> {
+  const operator = jwtOperator();
+  cleanups.push(() => operator.remove());
+  const account = operator.account("procpool");
+  const user = operator.user(account, "procpool user");
+  const stranger = operator.user(operator.account("not on the server"), "stranger");
+  const nats = await server(["-c", operator.serverConfig([account])]);
+  return {
+    nats,
+    good: operator.credsFile("good.creds", user.jwt, seedOf(user.keys)),
+    unknownAccount: operator.credsFile("unknown_account.creds", stranger.jwt, seedOf(stranger.keys)),
+    wrongSeed: operator.credsFile("wrong_seed.creds", user.jwt, seedOf(stranger.keys)),
+  };
+}
+
 describe(`NATS backend: credentials, TLS and several servers (${runtime})`, () => {
   after(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -205,6 +243,60 @@ describe(`NATS backend: credentials, TLS and several servers (${runtime})`, () =
       const nats = await server(["--auth", "t0ken-procpool"]);
       await refused({ servers: nats.url, pool: "auth", token: "not-the-token" });
       await agentRefused(nats.url, ["--token", "not-the-token"]);
+    },
+  );
+
+  it(
+    "a server in operator (JWT) mode: the agent (--creds) and the pool log in with a .creds file and a task runs",
+    LONG,
+    async () => {
+      const { nats, good } = await jwtServer();
+      const started = await agent(nats.url, ["--creds", good]);
+      assert.match(started.log(), /relay mode/);
+      await runsATask({ servers: nats.url, pool: "auth", connectOptions: creds(good) });
+    },
+  );
+
+  it(
+    "a server in operator (JWT) mode, the agent --direct: each worker process logs in with the .creds file itself",
+    LONG,
+    async () => {
+      const { nats, good } = await jwtServer();
+      const started = await agent(nats.url, ["--creds", good, "--direct"]);
+      assert.match(started.log(), /direct mode/);
+      // A long silence before the agent counts as dead: the agent is frozen on purpose below.
+      const executor = new ProcessPoolExecutor({
+        module: taskModule("basic.ts"),
+        backend: natsBackend({ servers: nats.url, pool: "auth", connectOptions: creds(good), deadAfterMs: 10_000 }),
+        maxWorkers: 1,
+      });
+      try {
+        const pid = await executor.submit(basic.pid).result(30_000);
+        // The agent answers a spawn request in direct mode only once the worker is on NATS with its own login.
+        assert.match(started.log(), new RegExp(`pid ${pid}, direct\\) started`));
+        // With the agent stopped, only the worker's own connection can carry the task and its result.
+        signal(started.pid, "SIGSTOP");
+        try {
+          assert.equal(await executor.submit(basic.double, 21).result(5000), 42);
+        } finally {
+          signal(started.pid, "SIGCONT");
+        }
+      } finally {
+        await executor.shutdown();
+      }
+    },
+  );
+
+  it(
+    "a server in operator (JWT) mode: a user of an unknown account, or a wrong seed, breaks the pool at once, saying authentication failed",
+    LONG,
+    async () => {
+      const { nats, unknownAccount, wrongSeed } = await jwtServer();
+      await refused({ servers: nats.url, pool: "auth", connectOptions: creds(unknownAccount) });
+      await refused({ servers: nats.url, pool: "auth", connectOptions: creds(wrongSeed) });
+      await refused({ servers: nats.url, pool: "auth" });
+      await agentRefused(nats.url, ["--creds", unknownAccount]);
+      await agentRefused(nats.url, ["--creds", wrongSeed]);
     },
   );
 
