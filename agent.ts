@@ -11,12 +11,12 @@
  * Flags: `--servers URL[,URL]` (required), `--pool NAME` (default "default"), `--workers N` (default: available
  * parallelism), `--backend auto|process|worker`, `--allow-module DIR|URL-prefix` (repeatable; without one every
  * module is refused), `--user`/`--pass`, `--token`, `--creds FILE`, `--tls-ca FILE`, `--tls-cert FILE`,
- * `--tls-key FILE`, `--heartbeat-ms N` (default 250), `--direct`. Prints `procpool agent ready` once it serves.
+ * `--tls-key FILE`, `--heartbeat-ms N` (default 250), `--relay`. Prints `procpool agent ready` once it serves.
  *
- * The agent relays its workers' frames between NATS and them. With `--direct`, worker processes
- * (`--backend process`) talk to NATS themselves, with the agent's connection settings, so that a task's frames do
- * not pass through the agent; but a task that holds its worker's thread longer than the server's stale-connection
- * limit (4–6 minutes by default) then loses its connection and its result. Thread workers are always relayed.
+ * Worker processes (`--backend process`) talk to NATS themselves, with the agent's connection settings, each on a
+ * thread of its own that keeps the connection alive however long a task holds the worker; the agent starts,
+ * watches and stops them. With `--relay`, and always for thread workers, the agent carries every frame between
+ * NATS and its workers instead.
  *
  * @module
  */

@@ -247,22 +247,22 @@ describe(`NATS backend: credentials, TLS and several servers (${runtime})`, () =
   );
 
   it(
-    "a server in operator (JWT) mode: the agent (--creds) and the pool log in with a .creds file and a task runs",
+    "a server in operator (JWT) mode: the agent (--creds --relay) and the pool log in with a .creds file",
     LONG,
     async () => {
       const { nats, good } = await jwtServer();
-      const started = await agent(nats.url, ["--creds", good]);
+      const started = await agent(nats.url, ["--creds", good, "--relay"]);
       assert.match(started.log(), /relay mode/);
       await runsATask({ servers: nats.url, pool: "auth", connectOptions: creds(good) });
     },
   );
 
   it(
-    "a server in operator (JWT) mode, the agent --direct: each worker process logs in with the .creds file itself",
+    "a server in operator (JWT) mode, the agent direct: each worker process logs in with the .creds file itself",
     LONG,
     async () => {
       const { nats, good } = await jwtServer();
-      const started = await agent(nats.url, ["--creds", good, "--direct"]);
+      const started = await agent(nats.url, ["--creds", good]);
       assert.match(started.log(), /direct mode/);
       // A long silence before the agent counts as dead: the agent is frozen on purpose below.
       const executor = new ProcessPoolExecutor({

@@ -3,6 +3,9 @@
 
 import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { BrokenProcessPool, ProcessPoolExecutor } from "../mod.ts";
 import { natsBackend } from "../nats.ts";
@@ -18,7 +21,7 @@ const TOKEN = "s3cret-direct-token";
 let server: NatsServer;
 const cleanups: (() => Promise<void>)[] = [];
 
-// An agent with `--direct` unless `direct` is false (then it relays, the default).
+// An agent in direct mode (the default), or with `--relay` when `direct` is false.
 async function agentFor(
   url: string,
   pool: string,
@@ -35,7 +38,7 @@ async function agentFor(
     backend,
     "--allow-module",
     TASKS_DIR.href,
-    ...(direct ? ["--direct"] : []),
+    ...(direct ? [] : ["--relay"]),
     ...flags,
   ]);
   cleanups.push(() => agent.stop());
@@ -109,11 +112,11 @@ describe(`NATS backend: direct worker processes (${runtime})`, () => {
   });
 
   it(
-    "without --direct a process agent relays (the default): its workers' results stop while it is frozen",
+    "with --relay a process agent carries its workers' frames: their results stop while it is frozen",
     LONG,
     async () => {
       const agent = await agentFor(server.url, "default-relay", "process", [], false);
-      assert.match(agent.log(), /relay mode \(the default/);
+      assert.match(agent.log(), /relay mode \(--relay\)/);
       await using executor = new ProcessPoolExecutor({
         module: taskModule("basic.ts"),
         backend: natsBackend({ servers: server.url, pool: "default-relay", deadAfterMs: 10_000 }),
@@ -163,6 +166,34 @@ describe(`NATS backend: direct worker processes (${runtime})`, () => {
     assert.match(causes(error), /remote worker .* pid \d+ on host .* exited with code 3/);
     await executor.shutdown();
   });
+
+  it(
+    "a direct worker keeps its connection through a synchronous task longer than the server's stale limit",
+    LONG,
+    async () => {
+      // The server pings every client each 200 ms and drops one that leaves two pings unanswered: a task that
+      // holds the worker's main thread for 3 s outlasts that limit several times over.
+      const dir = mkdtempSync(join(tmpdir(), "procpool-stale-"));
+      const config = join(dir, "server.conf");
+      writeFileSync(config, 'ping_interval: "200ms"\nping_max: 2\n');
+      const strict = await startNatsServer(["-c", config]);
+      cleanups.push(async () => {
+        await strict.stop();
+        rmSync(dir, { recursive: true, force: true });
+      });
+      const agent = await agentFor(strict.url, "stale", "process");
+      await using executor = new ProcessPoolExecutor({
+        module: taskModule("basic.ts"),
+        backend: natsBackend({ servers: strict.url, pool: "stale" }),
+        maxWorkers: 1,
+      });
+      const pid = await executor.submit(basic.pid).result(30_000);
+      assert.equal(await executor.submit(basic.sleep, 3000).result(30_000), 3000);
+      // The same worker, still connected, takes the next task.
+      assert.equal(await executor.submit(basic.pid).result(10_000), pid);
+      assert.doesNotMatch(agent.log(), /connection closed|Stale/i);
+    },
+  );
 
   it("a token reaches a direct worker, which connects with it, and task code does not see it", LONG, async () => {
     const own = await startNatsServer(["--auth", TOKEN]);

@@ -35,7 +35,7 @@ function causes(error: unknown): string {
   return lines.join("\n  caused by ");
 }
 
-// Each fault runs against relaying agents (the default) and against direct ones (--direct).
+// Each fault runs against relaying agents (--relay) and against direct ones (the default).
 const MODES = ["relay", "direct"] as const;
 let mode: (typeof MODES)[number] = "relay";
 
@@ -49,7 +49,7 @@ async function agentFor(url: string, pool: string, workers = 2): Promise<AgentPr
     "process",
     "--allow-module",
     TASKS_DIR.href,
-    ...(mode === "direct" ? ["--direct"] : []),
+    ...(mode === "relay" ? ["--relay"] : []),
   ]);
   cleanups.push(() => agent.stop());
   return agent;

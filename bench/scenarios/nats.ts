@@ -4,8 +4,7 @@
 // of sequential round trips), and map(chunksize=1000) over 100,000 items (items/s). Rounds alternate the two.
 // Starts its own nats-server and agent; prints a table and one JSON line.
 //
-// The agent runs with --direct (its worker processes talk to NATS themselves) unless `direct=0` (relay mode, the
-// agent's default).
+// The agent's worker processes talk to NATS themselves (its default) unless `direct=0` (then it runs with --relay).
 //
 //   node --import tsx bench/scenarios/nats.ts [rounds=5] [tasks=20000] [trips=1000] [agentBackend=process|worker]
 //     [direct=1|0]
@@ -39,7 +38,7 @@ const agent = await startAgentProcess(server.url, [
   agentBackend,
   "--allow-module",
   new URL("..", import.meta.url).href,
-  ...(direct ? ["--direct"] : []),
+  ...(direct ? [] : ["--relay"]),
 ]);
 const SUBJECT = "raw.inc";
 const responders = await Promise.all([0, 1].map(async () => {

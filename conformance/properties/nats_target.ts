@@ -82,7 +82,7 @@ export async function startNatsTarget(): Promise<NatsTarget> {
           "--allow-module",
           TASKS_DIR.href,
           // One agent relays its workers' frames, the other lets them talk to NATS themselves.
-          ...(i === 1 ? ["--direct"] : []),
+          ...(i === 0 ? ["--relay"] : []),
         ]),
       );
     }

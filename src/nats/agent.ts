@@ -1,6 +1,7 @@
 // The NATS agent: takes spawn requests of one pool, runs each worker with a local backend, and stops the workers of
-// a parent that went silent. It relays each worker's frames between NATS and the worker; with `direct`, worker
-// processes talk to NATS themselves (see worker_port.ts), unless their connection settings cannot be handed over.
+// a parent that went silent. Worker processes talk to NATS themselves (direct, the default: see worker_port.ts);
+// with `direct: false`, for thread workers, and when the connection settings cannot be handed over, the agent
+// relays each worker's frames between NATS and the worker.
 
 import { readFileSync } from "node:fs";
 import {
@@ -55,12 +56,11 @@ export interface AgentOptions extends NatsConnectOptions {
   /** Which local backend runs them: processes, threads, or the runtime's default. */
   readonly backend: "auto" | "process" | "worker";
   /**
-   * Worker processes talk to NATS themselves (direct mode) instead of through this agent: one hop less each way
-   * (a round trip close to raw NATS request/reply). But a worker that holds its thread in a synchronous task
-   * cannot answer the server's pings, and the server drops its connection after its stale-connection limit (about
-   * 4–6 minutes by default): the task's result is then lost and the pool breaks. Leave it off for tasks that may
-   * run that long, or raise the server's `ping_interval`. Thread workers always relay.
-   * @default {false}
+   * Worker processes talk to NATS themselves (direct mode) instead of through this agent: one hop less each way,
+   * and a frozen or busy agent holds up no frame. Each worker holds its connection on a thread of its own, which
+   * answers the server's pings while a task holds the worker's main thread: a task of any length keeps it.
+   * `false` relays every frame through the agent (`--relay`). Thread workers always relay.
+   * @default {true}
    */
   readonly direct?: boolean;
   /**
@@ -139,7 +139,7 @@ function isPlain(value: unknown): boolean {
  * as bytes rather than file paths).
  */
 function directSettings(options: AgentOptions): Omit<PortSettings, "pool" | "worker" | "name"> | string {
-  if (options.direct !== true) return "the default; --direct makes worker processes talk to NATS themselves";
+  if (options.direct === false) return "--relay";
   if (concreteKind(options.backend) !== "process") return "thread workers";
   const connectOptions = options.connectOptions ?? {};
   if (!isPlain(connectOptions)) return "connectOptions that cannot pass to a worker process (functions or bytes)";

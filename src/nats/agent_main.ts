@@ -9,14 +9,14 @@ import type { NodeConnectionOptions } from "@nats-io/transport-node";
 import { startAgent } from "./agent.ts";
 
 const USAGE = `usage: agent.ts --servers URL[,URL] [--pool NAME] [--workers N] [--backend auto|process|worker]
-                [--direct] --allow-module DIR|URL-prefix [--allow-module …]
+                [--relay] --allow-module DIR|URL-prefix [--allow-module …]
                 [--user U --pass P | --token T | --creds FILE] [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]
                 [--heartbeat-ms N]
 
-The agent relays its workers' frames between NATS and them. With --direct, worker processes (--backend process,
-the default on Node) talk to NATS themselves, with the agent's connection settings: one hop less each way, but a
-task that holds its worker's thread longer than the server's stale-connection limit (about 4-6 minutes by
-default) loses its connection and its result. Thread workers always relay.`;
+Worker processes (--backend process, the default on Node) talk to NATS themselves, with the agent's connection
+settings, each on a thread of its own that keeps the connection alive while a task runs; the agent starts,
+watches and stops them. With --relay (and always for thread workers) the agent carries every frame between NATS
+and its workers instead: one hop more each way. --direct, the default, is accepted.`;
 
 /** A module prefix from a flag: a URL as given, a folder as its file URL ending in "/". */
 export function modulePrefix(value: string): string {
@@ -42,6 +42,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
         workers: { type: "string" },
         backend: { type: "string", default: "auto" },
         direct: { type: "boolean", default: false },
+        relay: { type: "boolean", default: false },
         "allow-module": { type: "string", multiple: true, default: [] },
         user: { type: "string" },
         pass: { type: "string" },
@@ -62,6 +63,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     return;
   }
   if (values.servers === undefined) fail("--servers is required");
+  if (values.direct && values.relay) fail("--direct and --relay exclude each other");
   const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
   if (!Number.isSafeInteger(workers) || workers < 1) {
     fail(`--workers must be a positive integer, got ${values.workers}`);
@@ -92,7 +94,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       pool: values.pool,
       workers,
       backend,
-      direct: values.direct,
+      direct: !values.relay,
       allowModules: values["allow-module"].map(modulePrefix),
       host: hostname(),
       pid: process.pid,

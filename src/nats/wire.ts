@@ -123,7 +123,12 @@ const decoder = new TextDecoder();
 
 /** Turns a frame or control message into one or more payloads, each at most `limit` bytes. */
 export function toPayloads(message: unknown, limit: number): Uint8Array[] {
-  const bytes = encoder.encode(JSON.stringify(message));
+  return textPayloads(JSON.stringify(message), limit);
+}
+
+/** Turns a message's JSON text into one or more payloads, each at most `limit` bytes. */
+export function textPayloads(text: string, limit: number): Uint8Array[] {
+  const bytes = encoder.encode(text);
   if (bytes.length <= limit) return [bytes];
   const pieces: Uint8Array[] = [];
   const step = Math.max(1, limit - 1);
@@ -140,13 +145,18 @@ export function toPayloads(message: unknown, limit: number): Uint8Array[] {
 
 /**
  * Joins the payloads of one subject back into messages, in order (NATS keeps the order of one publisher on one
- * subject). `push` returns the message a payload completes, or `undefined` when more pieces are to come. Throws a
- * SyntaxError for text that is not JSON.
+ * subject). `push` returns the message a payload completes, or `undefined` when more pieces are to come, and
+ * throws a SyntaxError for text that is not JSON; `pushText` returns the message's text instead, unparsed.
  */
 export class Assembler {
   #pieces: Uint8Array[] = [];
 
   push(payload: Uint8Array): unknown {
+    const text = this.pushText(payload);
+    return text === undefined ? undefined : JSON.parse(text);
+  }
+
+  pushText(payload: Uint8Array): string | undefined {
     if (payload.length > 0 && payload[0] === MORE) {
       this.#pieces.push(payload.subarray(1));
       return undefined;
@@ -164,7 +174,7 @@ export class Assembler {
       }
       this.#pieces = [];
     }
-    return JSON.parse(decoder.decode(bytes));
+    return decoder.decode(bytes);
   }
 }
 

@@ -1,24 +1,25 @@
 // A direct worker's port: a worker process that an agent started talks to its parent through NATS itself, on its
-// own connection, so that a frame takes the path a raw request/reply takes (no relay through the agent).
+// own connection, so that a frame takes the path a raw request/reply takes (no relay through the agent). The
+// connection lives on a thread of the worker process (port_thread.ts), which answers the server's pings while a
+// task holds the main thread: a task of any length keeps its connection.
 
-import { readFileSync } from "node:fs";
 import process from "node:process";
-import { credsAuthenticator, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
+import { MessageChannel } from "node:worker_threads";
 import { EXITING } from "../protocol.ts";
 import type { ParentPort, PortModule } from "../runtime/backend.ts";
-import { openConnection, payloadLimit, pushNow } from "./connection.ts";
-import {
-  Assembler,
-  inSubject,
-  outSubject,
-  PORT_SETTINGS_ENV,
-  PORT_SIGNAL,
-  type PortSettings,
-  toPayloads,
-} from "./wire.ts";
+import { extname } from "../runtime/detect.ts";
+import { hookExits } from "../runtime/exit_hooks.ts";
+import { startModuleThread } from "../runtime/node_worker_threads.ts";
+import { PORT_SETTINGS_ENV, PORT_SIGNAL, type PortSettings } from "./wire.ts";
+
+// The thread's module, beside this file with its extension (.ts, or .js from npm).
+const PORT_THREAD = new URL(`./port_thread${extname(import.meta.url)}`, import.meta.url);
 
 // How long a clean exit waits for the server to confirm it has every frame before the worker goes.
 const EXIT_FLUSH_MS = 1000;
+
+// How long any exit waits for the thread to write the frames sent before it to the socket.
+const EXIT_WRITE_MS = 1000;
 
 // The settings, read once and removed from the environment: task code must not see the credentials.
 function takeSettings(): PortSettings {
@@ -28,74 +29,82 @@ function takeSettings(): PortSettings {
   return JSON.parse(text) as PortSettings;
 }
 
-async function connectWorker(settings: PortSettings): Promise<NatsConnection> {
-  const connectOptions = { ...settings.connectOptions } as Partial<NodeConnectionOptions>;
-  if (settings.credsFile !== undefined) {
-    connectOptions.authenticator = credsAuthenticator(readFileSync(settings.credsFile));
-  }
-  // No reconnection: a worker whose connection closed may have lost frames both ways, and exits; its agent
-  // reports the exit. (`reconnect: false` rather than `maxReconnectAttempts: 0`, which in the client's first dial
-  // loop also drops the next server of the list when the first one fails: checked on 3.3.1.)
-  return await openConnection(
-    { servers: settings.servers, user: settings.user, pass: settings.pass, token: settings.token, connectOptions },
-    { name: settings.name, reconnect: false },
-  );
-}
-
 /**
- * Connects to NATS with the settings in `PROCPOOL_NATS_PORT`, subscribes to the worker's `in` subject, tells the
- * agent over `control` once the server has the subscription, and returns the port `serve()` uses: frames from
- * `in`, frames to `out`, each written to the socket when sent (R8.1: an exit right after loses none). JSON text
- * carries no buffers: binary values travel as base64.
+ * Starts the NATS thread with the settings in `PROCPOOL_NATS_PORT`; once it has subscribed to the worker's `in`
+ * subject, tells the agent over `control` and returns the port `serve()` uses: frames from `in`, frames to `out`.
+ * Every exit, task code's `process.exit()` included, first waits (up to a second) until the thread has written
+ * the frames sent before it to the socket (R8.1). JSON text carries no buffers: binary values travel as base64.
  */
 export const openPort: PortModule["openPort"] = async (control: ParentPort): Promise<ParentPort> => {
   const settings = takeSettings();
-  let nc: NatsConnection;
-  try {
-    nc = await connectWorker(settings);
-  } catch (error) {
-    control.send([PORT_SIGNAL, "failed", String((error as Error)?.message ?? error)]);
-    throw error;
-  }
-  const limit = payloadLimit(nc);
-  const out = outSubject(settings.pool, settings.worker);
-  const assembler = new Assembler();
+  const written = new Int32Array(new SharedArrayBuffer(4));
+  const { port1: port, port2: theirs } = new MessageChannel();
+  const thread = startModuleThread(PORT_THREAD, { settings, port: theirs, written: written.buffer }, [theirs]);
+
   let listener: ((message: unknown) => void) | undefined;
   const early: unknown[] = [];
-  let exiting = false;
+  let state: "opening" | "open" | "exiting" = "opening";
+  let sent = 0;
+  let flushed: (() => void) | undefined;
+  let opened: (why: string | undefined) => void;
+  const open = new Promise<string | undefined>((resolve) => opened = resolve);
 
-  nc.subscribe(inSubject(settings.pool, settings.worker), {
-    callback: (error, msg) => {
-      if (error !== null) return;
+  // Before the port opens, a failure rejects openPort (the child then exits with code 1); after, it ends the
+  // worker here, telling the agent why.
+  const fail = (why: string): void => {
+    if (state === "opening") opened(why);
+    if (state !== "open") return;
+    state = "exiting";
+    console.error(`procpool worker: ${why}`);
+    control.send([PORT_SIGNAL, "lost", why]);
+    control.exit(1);
+  };
+  thread.on("error", (error) => fail(`its NATS thread failed: ${(error as Error)?.message ?? error}`));
+  thread.on("exit", () => fail("its NATS thread ended"));
+  port.on("message", (data: unknown) => {
+    if (typeof data === "string") {
       let message: unknown;
       try {
-        message = assembler.push(msg.data);
+        message = JSON.parse(data);
       } catch (failure) {
         // serve()'s check rejects it, saying why, and the worker exits.
         message = failure;
       }
-      if (message === undefined || (!Array.isArray(message) && !(message instanceof Error))) return;
       if (listener === undefined) early.push(message);
       else listener(message);
-    },
+      return;
+    }
+    const [signal, why] = data as [string, string?];
+    if (signal === "ready") opened(undefined);
+    else if (signal === "failed") fail(why ?? "it could not connect");
+    else if (signal === "lost") fail(why ?? "its NATS connection closed");
+    else if (signal === "flushed") flushed?.();
   });
-  await nc.flush();
 
-  nc.closed().then((error) => {
-    if (exiting) return;
-    exiting = true;
-    const why = `its NATS connection closed${error ? ` (${error.message})` : ""}`;
-    console.error(`procpool worker: ${why}`);
-    control.send([PORT_SIGNAL, "lost", why]);
-    control.exit(1);
+  const failure = await open;
+  if (failure !== undefined) {
+    state = "exiting";
+    control.send([PORT_SIGNAL, "failed", failure]);
+    throw new Error(failure);
+  }
+
+  // Every exit waits for the thread to have written what was sent before it: the frames travel on the thread's
+  // socket, and an exit ends the thread wherever it is. serve()'s own hook, set after this one, runs first and
+  // sends the outcomes of the tasks that finished.
+  hookExits(() => {
+    const deadline = Date.now() + EXIT_WRITE_MS;
+    for (let done = Atomics.load(written, 0); done < sent; done = Atomics.load(written, 0)) {
+      const left = deadline - Date.now();
+      if (left <= 0 || Atomics.wait(written, 0, done, left) === "timed-out") break;
+    }
   });
 
   const send = (message: unknown): void => {
-    if (nc.isClosed()) return;
-    for (const payload of toPayloads(message, limit)) nc.publish(out, payload);
-    pushNow(nc);
+    port.postMessage(JSON.stringify(message));
+    sent++;
   };
 
+  state = "open";
   control.send([PORT_SIGNAL, "ready"]);
   return {
     carriesBuffers: false,
@@ -105,15 +114,17 @@ export const openPort: PortModule["openPort"] = async (control: ParentPort): Pro
       for (const message of early.splice(0)) next(message);
     },
     exit(code: number) {
-      if (exiting) return;
-      exiting = true;
+      if (state !== "open") return;
+      state = "exiting";
       send([EXITING, code]);
+      port.postMessage(["exiting"]);
       // The server's answer to a flush comes after it took every frame before it: then the agent's exit report,
       // which it sends on its own connection once this process is gone, cannot overtake them.
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const flushed = nc.isClosed() ? Promise.resolve() : nc.flush().catch(() => {});
+      const done = new Promise<void>((resolve) => flushed = resolve);
+      port.postMessage(["flush"]);
       const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, EXIT_FLUSH_MS));
-      Promise.race([flushed, timeout]).then(() => {
+      Promise.race([done, timeout]).then(() => {
         clearTimeout(timer);
         try {
           control.exit(code);

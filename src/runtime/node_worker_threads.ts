@@ -6,7 +6,7 @@
 
 import { availableParallelism } from "node:os";
 import process from "node:process";
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
+import { MessageChannel, receiveMessageOnPort, type TransferListItem, Worker } from "node:worker_threads";
 import { frameFormat, postFrame, unpackFrame } from "../framing.ts";
 import type { Buffers, ToWorker } from "../protocol.ts";
 import type { Backend, BackendOptions, WorkerExit, WorkerHandle } from "./backend.ts";
@@ -21,28 +21,37 @@ const NODE_BOOTSTRAP = new URL("./thread_entry.mjs", import.meta.url);
 
 const FORMAT = frameFormat(currentRuntime(), "worker");
 
-// Starts a thread and hands it the pool's port. A Node thread inherits the parent's flags, which Node filters
-// itself; only a parent running code given on its command line (`-e`, `--input-type`) needs a list of its own,
-// and Node refuses process-wide flags (`--expose-gc`, …) in an explicit list: then the thread gets none (its
-// bootstrap installs tsx by itself).
-function startThread(): [Worker, MessagePort] {
-  if (currentRuntime() !== "node") {
-    return thread(ENTRY.protocol === "file:" ? ENTRY : remoteBootstrap(ENTRY), undefined);
-  }
+/**
+ * Starts a thread that runs the module at `entry` (a .ts file from source, .js from a registry) with `data` as
+ * its `workerData`, moving what `transfer` lists. On Node the thread starts in thread_entry.mjs, which installs
+ * tsx's loader when types need it and then imports `workerData.entry`. A Node thread inherits the parent's flags,
+ * which Node filters itself; only a parent running code given on its command line (`-e`, `--input-type`) needs a
+ * list of its own, and Node refuses process-wide flags (`--expose-gc`, …) in an explicit list: then the thread
+ * gets none.
+ *
+ * @example
+ * ```ts
+ * const { port1, port2 } = new MessageChannel();
+ * const worker = startModuleThread(new URL("./my_thread.ts", import.meta.url), { port: port2 }, [port2]);
+ * ```
+ */
+export function startModuleThread(
+  entry: URL,
+  data: Record<string, unknown>,
+  transfer: TransferListItem[],
+): Worker {
+  const workerData = { ...data, entry: entry.href };
+  const start = (file: URL, execArgv: string[] | undefined) =>
+    new Worker(file, { workerData, transferList: transfer, execArgv });
+  if (currentRuntime() !== "node") return start(entry.protocol === "file:" ? entry : remoteBootstrap(entry), undefined);
   const flags = threadExecArgv();
-  if (flags.length === process.execArgv.length) return thread(NODE_BOOTSTRAP, undefined);
+  if (flags.length === process.execArgv.length) return start(NODE_BOOTSTRAP, undefined);
   try {
-    return thread(NODE_BOOTSTRAP, flags);
+    return start(NODE_BOOTSTRAP, flags);
   } catch (error) {
     if ((error as { code?: unknown }).code !== "ERR_WORKER_INVALID_EXEC_ARGV") throw error;
-    return thread(NODE_BOOTSTRAP, []);
+    return start(NODE_BOOTSTRAP, []);
   }
-}
-
-function thread(entry: URL, execArgv: string[] | undefined): [Worker, MessagePort] {
-  const { port1: port, port2: theirs } = new MessageChannel();
-  const workerData = { entry: ENTRY.href, port: theirs };
-  return [new Worker(entry, { workerData, transferList: [theirs], execArgv }), port];
 }
 
 // A thread starts from a file or a data: URL only; procpool imported from a registry by URL (Deno with `jsr:` or
@@ -60,7 +69,8 @@ export function createBackend(_options: BackendOptions): Backend {
     carriesBuffers: true,
     movesBuffers: true,
     spawn(): WorkerHandle {
-      const [worker, port] = startThread();
+      const { port1: port, port2: theirs } = new MessageChannel();
+      const worker = startModuleThread(ENTRY, { port: theirs }, [theirs]);
       worker.unref();
       let exited = false;
       let failure: unknown;

@@ -1,0 +1,85 @@
+// A direct worker's NATS thread: it holds the worker process's connection, so that the connection answers the
+// server's pings while a task holds the main thread (a connection that stops answering is dropped as stale after
+// a few minutes). It carries frames as JSON text both ways; the main thread parses and serializes them.
+//
+// Messages with the main thread (worker_port.ts), on the port it hands over: a string is a frame's text either
+// way; an array is a signal. To the main thread: ["ready"], ["failed", why], ["lost", why], ["flushed"]. From
+// it: ["flush"] (answer "flushed" once the server has every frame published so far), ["exiting"] (a closed
+// connection is no longer news).
+
+import { readFileSync } from "node:fs";
+import { type MessagePort, workerData } from "node:worker_threads";
+import { credsAuthenticator, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
+import { openConnection, payloadLimit, pushNow } from "./connection.ts";
+import { Assembler, inSubject, outSubject, type PortSettings, textPayloads } from "./wire.ts";
+
+const { settings, port, written } = workerData as {
+  settings: PortSettings;
+  port: MessagePort;
+  /** One counter, shared with the main thread: how many frames this thread has written to the socket. */
+  written: SharedArrayBuffer;
+};
+const count = new Int32Array(written);
+
+async function connectWorker(): Promise<NatsConnection> {
+  const connectOptions = { ...settings.connectOptions } as Partial<NodeConnectionOptions>;
+  if (settings.credsFile !== undefined) {
+    connectOptions.authenticator = credsAuthenticator(readFileSync(settings.credsFile));
+  }
+  // No reconnection: a worker whose connection closed may have lost frames both ways, and exits; its agent
+  // reports the exit. (`reconnect: false` rather than `maxReconnectAttempts: 0`, which in the client's first dial
+  // loop also drops the next server of the list when the first one fails: checked on 3.3.1.)
+  return await openConnection(
+    { servers: settings.servers, user: settings.user, pass: settings.pass, token: settings.token, connectOptions },
+    { name: settings.name, reconnect: false },
+  );
+}
+
+async function main(): Promise<void> {
+  let nc: NatsConnection;
+  try {
+    nc = await connectWorker();
+  } catch (error) {
+    port.postMessage(["failed", String((error as Error)?.message ?? error)]);
+    port.close();
+    return;
+  }
+  const limit = payloadLimit(nc);
+  const out = outSubject(settings.pool, settings.worker);
+  const assembler = new Assembler();
+  let exiting = false;
+
+  nc.subscribe(inSubject(settings.pool, settings.worker), {
+    callback: (error, msg) => {
+      if (error !== null) return;
+      const text = assembler.pushText(msg.data);
+      if (text !== undefined) port.postMessage(text);
+    },
+  });
+  await nc.flush();
+
+  nc.closed().then((error) => {
+    if (exiting) return;
+    port.postMessage(["lost", `its NATS connection closed${error ? ` (${error.message})` : ""}`]);
+  });
+
+  port.on("message", (data: unknown) => {
+    if (typeof data === "string") {
+      if (!nc.isClosed()) {
+        for (const payload of textPayloads(data, limit)) nc.publish(out, payload);
+        // Written to the socket now: a process that exits next loses none of it (R8.1).
+        pushNow(nc);
+      }
+      Atomics.add(count, 0, 1);
+      Atomics.notify(count, 0);
+    } else if (Array.isArray(data) && data[0] === "exiting") {
+      exiting = true;
+    } else if (Array.isArray(data) && data[0] === "flush") {
+      const flushed = nc.isClosed() ? Promise.resolve() : nc.flush().catch(() => {});
+      flushed.then(() => port.postMessage(["flushed"]));
+    }
+  });
+  port.postMessage(["ready"]);
+}
+
+await main();
