@@ -3,9 +3,9 @@
 // a few minutes). It carries frames as JSON text both ways; the main thread parses and serializes them.
 //
 // Messages with the main thread (worker_port.ts), on the port it hands over: a string is a frame's text either
-// way; an array is a signal. To the main thread: ["ready"], ["failed", why], ["lost", why], ["flushed"]. From
-// it: ["flush"] (answer "flushed" once the server has every frame published so far), ["exiting"] (a closed
-// connection is no longer news).
+// way; an array is a signal. To the main thread: ["ready"], ["failed", why], ["lost", why]. From it: ["flush", n]
+// (once the server has every frame published so far, store n in the shared counter and wake the main thread,
+// which waits for it before the process exits), ["exiting"] (a closed connection is no longer news).
 
 import { readFileSync } from "node:fs";
 import { type MessagePort, workerData } from "node:worker_threads";
@@ -13,13 +13,13 @@ import { credsAuthenticator, type NatsConnection, type NodeConnectionOptions } f
 import { openConnection, payloadLimit, pushNow } from "./connection.ts";
 import { Assembler, inSubject, outSubject, type PortSettings, textPayloads } from "./wire.ts";
 
-const { settings, port, written } = workerData as {
+const { settings, port, flushed } = workerData as {
   settings: PortSettings;
   port: MessagePort;
-  /** One counter, shared with the main thread: how many frames this thread has written to the socket. */
-  written: SharedArrayBuffer;
+  /** One counter, shared with the main thread: the number of the last flush the server confirmed. */
+  flushed: SharedArrayBuffer;
 };
-const count = new Int32Array(written);
+const confirmed = new Int32Array(flushed);
 
 async function connectWorker(): Promise<NatsConnection> {
   const connectOptions = { ...settings.connectOptions } as Partial<NodeConnectionOptions>;
@@ -65,18 +65,18 @@ async function main(): Promise<void> {
 
   port.on("message", (data: unknown) => {
     if (typeof data === "string") {
-      if (!nc.isClosed()) {
-        for (const payload of textPayloads(data, limit)) nc.publish(out, payload);
-        // Written to the socket now: a process that exits next loses none of it (R8.1).
-        pushNow(nc);
-      }
-      Atomics.add(count, 0, 1);
-      Atomics.notify(count, 0);
+      if (nc.isClosed()) return;
+      for (const payload of textPayloads(data, limit)) nc.publish(out, payload);
+      pushNow(nc);
     } else if (Array.isArray(data) && data[0] === "exiting") {
       exiting = true;
     } else if (Array.isArray(data) && data[0] === "flush") {
-      const flushed = nc.isClosed() ? Promise.resolve() : nc.flush().catch(() => {});
-      flushed.then(() => port.postMessage(["flushed"]));
+      // The server answers a flush after it took every frame before it.
+      const done = nc.isClosed() ? Promise.resolve() : nc.flush().catch(() => {});
+      done.then(() => {
+        Atomics.store(confirmed, 0, data[1] as number);
+        Atomics.notify(confirmed, 0);
+      });
     }
   });
   port.postMessage(["ready"]);

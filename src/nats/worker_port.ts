@@ -15,11 +15,8 @@ import { PORT_SETTINGS_ENV, PORT_SIGNAL, type PortSettings } from "./wire.ts";
 // The thread's module, beside this file with its extension (.ts, or .js from npm).
 const PORT_THREAD = new URL(`./port_thread${extname(import.meta.url)}`, import.meta.url);
 
-// How long a clean exit waits for the server to confirm it has every frame before the worker goes.
+// How long an exit waits for the server to confirm that it has every frame sent before it.
 const EXIT_FLUSH_MS = 1000;
-
-// How long any exit waits for the thread to write the frames sent before it to the socket.
-const EXIT_WRITE_MS = 1000;
 
 // The settings, read once and removed from the environment: task code must not see the credentials.
 function takeSettings(): PortSettings {
@@ -32,20 +29,18 @@ function takeSettings(): PortSettings {
 /**
  * Starts the NATS thread with the settings in `PROCPOOL_NATS_PORT`; once it has subscribed to the worker's `in`
  * subject, tells the agent over `control` and returns the port `serve()` uses: frames from `in`, frames to `out`.
- * Every exit, task code's `process.exit()` included, first waits (up to a second) until the thread has written
- * the frames sent before it to the socket (R8.1). JSON text carries no buffers: binary values travel as base64.
+ * Every exit, task code's `process.exit()` included, first waits (up to a second) until the server has the frames
+ * sent before it (R8.1). JSON text carries no buffers: binary values travel as base64.
  */
 export const openPort: PortModule["openPort"] = async (control: ParentPort): Promise<ParentPort> => {
   const settings = takeSettings();
-  const written = new Int32Array(new SharedArrayBuffer(4));
+  const flushed = new Int32Array(new SharedArrayBuffer(4));
   const { port1: port, port2: theirs } = new MessageChannel();
-  const thread = startModuleThread(PORT_THREAD, { settings, port: theirs, written: written.buffer }, [theirs]);
+  const thread = startModuleThread(PORT_THREAD, { settings, port: theirs, flushed: flushed.buffer }, [theirs]);
 
   let listener: ((message: unknown) => void) | undefined;
   const early: unknown[] = [];
   let state: "opening" | "open" | "exiting" = "opening";
-  let sent = 0;
-  let flushed: (() => void) | undefined;
   let opened: (why: string | undefined) => void;
   const open = new Promise<string | undefined>((resolve) => opened = resolve);
 
@@ -78,7 +73,6 @@ export const openPort: PortModule["openPort"] = async (control: ParentPort): Pro
     if (signal === "ready") opened(undefined);
     else if (signal === "failed") fail(why ?? "it could not connect");
     else if (signal === "lost") fail(why ?? "its NATS connection closed");
-    else if (signal === "flushed") flushed?.();
   });
 
   const failure = await open;
@@ -88,21 +82,22 @@ export const openPort: PortModule["openPort"] = async (control: ParentPort): Pro
     throw new Error(failure);
   }
 
-  // Every exit waits for the thread to have written what was sent before it: the frames travel on the thread's
-  // socket, and an exit ends the thread wherever it is. serve()'s own hook, set after this one, runs first and
-  // sends the outcomes of the tasks that finished.
+  // Every exit waits, with the main thread blocked, for the server's word that it has what was sent before: the
+  // frames travel on the thread's socket, and an exit ends the thread wherever it is. Then, too, the agent's exit
+  // report, which goes on the agent's own connection once this process is gone, comes after them. serve()'s own
+  // hook, set after this one, runs first and sends the outcomes of the tasks that finished.
+  let flushes = 0;
   hookExits(() => {
-    const deadline = Date.now() + EXIT_WRITE_MS;
-    for (let done = Atomics.load(written, 0); done < sent; done = Atomics.load(written, 0)) {
+    const asked = ++flushes;
+    port.postMessage(["flush", asked]);
+    const deadline = Date.now() + EXIT_FLUSH_MS;
+    for (let done = Atomics.load(flushed, 0); done < asked; done = Atomics.load(flushed, 0)) {
       const left = deadline - Date.now();
-      if (left <= 0 || Atomics.wait(written, 0, done, left) === "timed-out") break;
+      if (left <= 0 || Atomics.wait(flushed, 0, done, left) === "timed-out") break;
     }
   });
 
-  const send = (message: unknown): void => {
-    port.postMessage(JSON.stringify(message));
-    sent++;
-  };
+  const send = (message: unknown): void => port.postMessage(JSON.stringify(message));
 
   state = "open";
   control.send([PORT_SIGNAL, "ready"]);
@@ -118,21 +113,12 @@ export const openPort: PortModule["openPort"] = async (control: ParentPort): Pro
       state = "exiting";
       send([EXITING, code]);
       port.postMessage(["exiting"]);
-      // The server's answer to a flush comes after it took every frame before it: then the agent's exit report,
-      // which it sends on its own connection once this process is gone, cannot overtake them.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const done = new Promise<void>((resolve) => flushed = resolve);
-      port.postMessage(["flush"]);
-      const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, EXIT_FLUSH_MS));
-      Promise.race([done, timeout]).then(() => {
-        clearTimeout(timer);
-        try {
-          control.exit(code);
-        } catch {
-          // The channel to the agent is gone (it died): exit all the same.
-          process.exit(code);
-        }
-      });
+      try {
+        control.exit(code);
+      } catch {
+        // The channel to the agent is gone (it died): exit all the same.
+        process.exit(code);
+      }
     },
   };
 };
