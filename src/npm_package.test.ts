@@ -1,17 +1,19 @@
 // The npm package as a user gets it: `npm pack`, installed from the tarball into a fresh project outside this
 // repository (no tsx, no TypeScript, no node_modules of ours above it), then a plain-JavaScript program with a
-// JavaScript task module run by the runtime this test runs under, on each of its backends.
+// JavaScript task module run by the runtime this test runs under, on each of its backends; and the package's agent
+// with a parent on its NATS backend, against a real nats-server.
 
 import "./_test_guard.ts";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { currentRuntime } from "./runtime/detect.ts";
+import { signal, startNatsServer } from "../conformance/_nats.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
@@ -22,12 +24,34 @@ function run(command: string, args: string[], cwd: string): SpawnSyncReturns<str
   return child;
 }
 
+// Like run(), without blocking this process's event loop (which serves the other processes it started).
+function runAsync(
+  command: string,
+  args: string[],
+  cwd: string,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (chunk) => stdout += chunk);
+  child.stderr!.on("data", (chunk) => stderr += chunk);
+  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
 function ok(child: SpawnSyncReturns<string>, what: string): string {
   assert.equal(child.status, 0, `${what} failed (${child.status}):\n${child.stdout}\n${child.stderr}`);
   return child.stdout;
 }
 
 const TASKS = `
+import process from "node:process";
 export function square(x) { return x * x; }
 export function fail(x) {
   const error = new RangeError("no square for " + x);
@@ -35,6 +59,7 @@ export function fail(x) {
   throw error;
 }
 export function brokenInit() { throw new Error("the initializer failed"); }
+export function pid() { return process.pid; }
 `;
 
 // Prints one JSON line per backend: what a user observes of a task, a failing task, a failing callback and a
@@ -73,6 +98,59 @@ for (const backend of ["process", "worker"]) {
   console.log(JSON.stringify(seen));
 }
 `;
+
+// A parent of remote workers: the NATS backend from the package's "./nats" export, with the agent started from the
+// package's dist/agent.js. Prints one JSON line: what the user observes, and which processes ran the tasks.
+const NATS_MAIN = `
+import process from "node:process";
+import { ProcessPoolExecutor } from "@procpool/procpool";
+import { natsBackend } from "@procpool/procpool/nats";
+
+const [servers, pool] = process.argv.slice(-2);
+const executor = new ProcessPoolExecutor({
+  module: new URL("./tasks.js", import.meta.url),
+  maxWorkers: 2,
+  backend: natsBackend({ servers, pool }),
+});
+const seen = {};
+try {
+  seen.squares = await Promise.all([1, 2, 3].map((x) => executor.submit("square", x).result(30000)));
+  try {
+    await executor.submit("fail", -1).result(30000);
+  } catch (error) {
+    seen.error = { name: error.name, message: error.message, code: error.code };
+  }
+  seen.pids = await Promise.all([1, 2, 3, 4].map(() => executor.submit("pid").result(30000)));
+} finally {
+  await executor.shutdown();
+}
+console.log(JSON.stringify(seen));
+`;
+
+// The optional peer dependency the NATS backend and the agent need, installed into the project without the
+// registry: from npm's cache where it holds what an install asks for, else copied from this repository's
+// node_modules (after `npm ci` the cache may hold the package's tarballs but not the metadata an install reads
+// first, since the lockfile records no tarball URLs).
+const NATS_PACKAGES = [
+  "@nats-io/transport-node",
+  "@nats-io/nats-core",
+  "@nats-io/nkeys",
+  "@nats-io/nuid",
+  "tweetnacl",
+];
+
+function installNatsClient(app: string): void {
+  const offline = run(NPM, ["install", "--offline", "--no-audit", "--no-fund", "@nats-io/transport-node@3.3.1"], app);
+  if (offline.status === 0) return;
+  for (const name of NATS_PACKAGES) {
+    cpSync(join(ROOT, "node_modules", name), join(app, "node_modules", name), { recursive: true, dereference: true });
+  }
+}
+
+// The command that runs a JavaScript file with this runtime.
+function jsCommand(file: string, args: string[]): string[] {
+  return currentRuntime() === "deno" ? ["run", "-A", file, ...args] : [file, ...args];
+}
 
 // A CommonJS user: require() of the package (its module graph has no top-level await).
 const REQUIRE = `
@@ -135,6 +213,8 @@ function strippingNode(): string {
 
 const NODE_WITH_STRIPPING = "24.22.3";
 
+const NATS = { timeout: 90_000 };
+
 describe("npm package", () => {
   let dir = "";
   let app = "";
@@ -173,6 +253,9 @@ describe("npm package", () => {
         "dist/src/runtime/thread_entry.js",
         "dist/src/runtime/thread_entry.mjs",
         "dist/src/runtime/deno_worker_entry.js",
+        "dist/nats.js",
+        "dist/agent.js",
+        "dist/src/nats/port_thread.js",
         "docs/rules.md",
       ]
     ) assert.ok(files.includes(needed), `${needed} is not in the package`);
@@ -216,6 +299,62 @@ describe("npm package", () => {
     for (const log of initializerLogs) {
       assert.match(log, /the initializer failed/);
       assert.match(log, /node_modules[\\/]@procpool[\\/]procpool[\\/]dist[\\/]src[\\/]worker_main\.js/);
+    }
+  });
+
+  it(`runs the agent and the NATS backend from the package on ${currentRuntime()}, direct workers`, NATS, async () => {
+    installNatsClient(app);
+    writeFileSync(join(app, "nats_main.js"), NATS_MAIN);
+    const server = await startNatsServer();
+    const agentScript = join(app, "node_modules", "@procpool", "procpool", "dist", "agent.js");
+    // Worker processes (not every runtime's default), which hold their own connections: the direct mode.
+    const agentArgs = ["--servers", server.url, "--pool", "npm", "--workers", "2", "--backend", "process"];
+    agentArgs.push("--allow-module", app);
+    const agent = spawn(process.execPath, jsCommand(agentScript, agentArgs), {
+      cwd: app,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let agentOut = "";
+    let agentErr = "";
+    agent.stderr!.on("data", (chunk) => agentErr += chunk);
+    const agentExit = new Promise<number | string | null>((resolve) =>
+      agent.once("exit", (code, name) => resolve(code ?? name))
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`agent not ready:\n${agentOut}\n${agentErr}`)), 20_000);
+        agent.stdout!.on("data", (chunk) => {
+          agentOut += chunk;
+          if (agentOut.includes("procpool agent ready")) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        agent.once("exit", (code, name) => {
+          clearTimeout(timer);
+          reject(new Error(`agent exited (${code ?? name}) before it was ready:\n${agentOut}\n${agentErr}`));
+        });
+      });
+      assert.match(agentErr, /direct mode/);
+      const child = await runAsync(process.execPath, jsCommand("nats_main.js", [server.url, "npm"]), app);
+      assert.equal(child.status, 0, `the NATS program failed (${child.status}):\n${child.stdout}\n${child.stderr}`);
+      const seen = JSON.parse(child.stdout.trim());
+      assert.deepEqual(seen.squares, [1, 4, 9]);
+      assert.deepEqual(seen.error, { name: "RangeError", message: "no square for -1", code: "E_NEG" });
+      const pids = [...new Set<number>(seen.pids)];
+      assert.ok(pids.length >= 1 && pids.length <= 2, `worker pids ${seen.pids}`);
+      for (const pid of pids) {
+        assert.notEqual(pid, agent.pid);
+        assert.match(agentErr, new RegExp(`pid ${pid}, direct\\) started`));
+      }
+    } finally {
+      // SIGTERM: the agent stops its workers, closes its connection and exits 0.
+      if (agent.exitCode === null && agent.signalCode === null) signal(agent.pid!, "SIGTERM");
+      const kill = setTimeout(() => signal(agent.pid!, "SIGKILL"), 10_000);
+      const ended = await agentExit;
+      clearTimeout(kill);
+      await server.stop();
+      assert.equal(ended, 0, `the agent ended with ${ended}:\n${agentErr}`);
     }
   });
 
