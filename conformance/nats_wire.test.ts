@@ -6,7 +6,15 @@ import { describe, it } from "node:test";
 import { Buffers, decode, encode } from "../src/protocol.ts";
 import { isAllowed } from "../src/nats/agent.ts";
 import { modulePrefix } from "../src/nats/agent_main.ts";
-import { Assembler, checkPoolName, requestFailure, toPayloads, withoutBuffers } from "../src/nats/wire.ts";
+import {
+  Assembler,
+  checkPoolName,
+  requestFailure,
+  textPayloads,
+  toPayloads,
+  withoutBuffers,
+} from "../src/nats/wire.ts";
+import { repoRoot, runScript } from "./_scripts.ts";
 
 describe("NATS wire format", () => {
   it("a message within the limit is one payload; a longer one travels in pieces and joins back", () => {
@@ -22,6 +30,10 @@ describe("NATS wire format", () => {
     assert.deepEqual(out.at(-1), big);
     // The assembler is ready for the next message.
     assert.deepEqual(assembler.push(toPayloads(small, 100)[0]), small);
+    // A direct worker's NATS thread joins pieces without parsing them; its main thread parses the text.
+    const texts = pieces.map((p) => assembler.pushText(p));
+    assert.equal(texts.at(-1), JSON.stringify(big));
+    assert.deepEqual(textPayloads(JSON.stringify(big), 64), pieces);
   });
 
   it("text that is not JSON throws a SyntaxError", () => {
@@ -57,5 +69,24 @@ describe("NATS wire format", () => {
     assert.equal(requestFailure(new Error("x", { cause: noResponders })), "no-responders");
     assert.equal(requestFailure(Object.assign(new Error("t"), { name: "TimeoutError" })), "timeout");
     assert.equal(requestFailure(new Error("other")), "other");
+  });
+
+  it("the agent's command line refuses flags that contradict or are missing, with exit code 2, saying which", {
+    timeout: 60_000,
+  }, async () => {
+    const cases: [string[], RegExp][] = [
+      [["--direct", "--relay"], /--direct and --relay exclude each other/],
+      [["--workers", "0"], /--workers must be a positive integer, got 0/],
+      [["--backend", "cluster"], /--backend must be auto, process or worker, got cluster/],
+    ];
+    for (const [flags, says] of cases) {
+      const finished = await runScript(`${repoRoot}agent.ts`, ["--servers", "nats://127.0.0.1:1", ...flags], 30_000);
+      assert.equal(finished.code, 2, `${flags.join(" ")}: code ${finished.code}\n${finished.stderr}`);
+      assert.match(finished.stderr, says);
+      assert.match(finished.stderr, /usage: agent\.ts/);
+    }
+    const without = await runScript(`${repoRoot}agent.ts`, ["--pool", "p"], 30_000);
+    assert.equal(without.code, 2);
+    assert.match(without.stderr, /--servers is required/);
   });
 });
