@@ -199,6 +199,31 @@ describe(`NATS backend: direct worker processes (${runtime})`, () => {
     },
   );
 
+  it("a direct worker that cannot connect fails its spawn, and the pool breaks saying why", LONG, async () => {
+    // Room for two connections: the agent's and the pool's; the worker's own is refused.
+    const dir = mkdtempSync(join(tmpdir(), "procpool-full-"));
+    const config = join(dir, "server.conf");
+    writeFileSync(config, "max_connections: 2\n");
+    const full = await startNatsServer(["-c", config]);
+    cleanups.push(async () => {
+      await full.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    await agentFor(full.url, "full", "process");
+    const executor = new ProcessPoolExecutor({
+      module: taskModule("basic.ts"),
+      backend: natsBackend({ servers: full.url, pool: "full" }),
+      maxWorkers: 1,
+    });
+    const error = await executor.submit(basic.double, 1).exception(30_000);
+    assert.ok(error instanceof BrokenProcessPool, String(error));
+    // The reason is the client's own (EPIPE, "write after end", … depending on the runtime and the timing), not
+    // only that the worker's NATS thread ended.
+    assert.match(causes(error), /could not start a worker: .*before it listened on NATS: \S/);
+    assert.doesNotMatch(causes(error), /NATS thread ended/);
+    await executor.shutdown();
+  });
+
   it("a token reaches a direct worker, which connects with it, and task code does not see it", LONG, async () => {
     const own = await startNatsServer(["--auth", TOKEN]);
     cleanups.push(() => own.stop());

@@ -4,7 +4,7 @@
 // task holds the main thread: a task of any length keeps its connection.
 
 import process from "node:process";
-import { MessageChannel } from "node:worker_threads";
+import { MessageChannel, receiveMessageOnPort } from "node:worker_threads";
 import { EXITING } from "../protocol.ts";
 import type { ParentPort, PortModule } from "../runtime/backend.ts";
 import { extname } from "../runtime/detect.ts";
@@ -54,9 +54,7 @@ export const openPort: PortModule["openPort"] = async (control: ParentPort): Pro
     control.send([PORT_SIGNAL, "lost", why]);
     control.exit(1);
   };
-  thread.on("error", (error) => fail(`its NATS thread failed: ${(error as Error)?.message ?? error}`));
-  thread.on("exit", () => fail("its NATS thread ended"));
-  port.on("message", (data: unknown) => {
+  const fromThread = (data: unknown): void => {
     if (typeof data === "string") {
       let message: unknown;
       try {
@@ -73,6 +71,13 @@ export const openPort: PortModule["openPort"] = async (control: ParentPort): Pro
     if (signal === "ready") opened(undefined);
     else if (signal === "failed") fail(why ?? "it could not connect");
     else if (signal === "lost") fail(why ?? "its NATS connection closed");
+  };
+  port.on("message", fromThread);
+  thread.on("error", (error) => fail(`its NATS thread failed: ${(error as Error)?.message ?? error}`));
+  thread.on("exit", () => {
+    // What the thread posted before it ended (why it could not connect) comes first, even if its events lag.
+    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) fromThread(m.message);
+    fail("its NATS thread ended");
   });
 
   const failure = await open;
