@@ -26,11 +26,18 @@ export function runtimeCommand(script: string, args: string[]): [string, string[
   return [process.execPath, ["--import", "tsx", script, ...args]];
 }
 
-/** Runs a program with this runtime and collects its output; kills it (code null) if it runs longer than `ms`. */
-export function runScript(script: string, args: string[], ms: number): Promise<Finished> {
+/**
+ * Runs a program with this runtime and collects its output; kills it (code null) if it runs longer than `ms`.
+ * `env` adds to (or overrides) this process's environment.
+ */
+export function runScript(script: string, args: string[], ms: number, env?: Record<string, string>): Promise<Finished> {
   const [command, argv] = runtimeCommand(script, args);
   const started = Date.now();
-  const child = spawn(command, argv, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, argv, {
+    cwd: repoRoot,
+    stdio: ["ignore", "pipe", "pipe"],
+    ...(env === undefined ? {} : { env: { ...process.env, ...env } }),
+  });
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (chunk) => (stdout += chunk));
