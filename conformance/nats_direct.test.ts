@@ -159,12 +159,12 @@ describe(`NATS backend: direct worker processes (${runtime})`, () => {
     await executor.submit(basic.double, 0).result();
     // Sent together: the worker runs both before the exit, which must send the first one's outcome first.
     const first = executor.submit(basic.double, 21);
-    // A result of 8 MB takes the worker's NATS thread a while to write: the exit must wait for it.
-    const big = "x".repeat(8_000_000);
+    // A result of 40 MB takes the worker's NATS thread seconds to send: the exit waits while it gets on with it.
+    const big = "x".repeat(40_000_000);
     const second = executor.submit(basic.identity, big);
     const exits = executor.submit(basic.exit, 3);
     assert.equal(await first.result(10_000), 42);
-    assert.equal(await second.result(10_000), big);
+    assert.equal(await second.result(60_000), big);
     const error = await exits.exception(10_000);
     assert.ok(error instanceof BrokenProcessPool, String(error));
     assert.match(causes(error), /remote worker .* pid \d+ on host .* exited with code 3/);

@@ -7,6 +7,7 @@ import { Buffers, decode, encode } from "../src/protocol.ts";
 import { isAllowed } from "../src/nats/agent.ts";
 import { modulePrefix } from "../src/nats/agent_main.ts";
 import {
+  alonePayload,
   Assembler,
   checkPoolName,
   requestFailure,
@@ -34,6 +35,16 @@ describe("NATS wire format", () => {
     const texts = pieces.map((p) => assembler.pushText(p));
     assert.equal(texts.at(-1), JSON.stringify(big));
     assert.deepEqual(textPayloads(JSON.stringify(big), 64), pieces);
+  });
+
+  it("an agent's report after a cut-off message is a message of its own; the cut pieces are dropped", () => {
+    const assembler = new Assembler();
+    const pieces = toPayloads(["x".repeat(500)], 64);
+    for (const piece of pieces.slice(0, 3)) assert.equal(assembler.push(piece), undefined);
+    const report = { exit: { code: 0, signal: null, pid: 7 } };
+    assert.deepEqual(assembler.push(alonePayload(report)), report);
+    // Nothing of the cut message is left to join the next one.
+    assert.deepEqual(assembler.push(toPayloads([1], 64)[0]), [1]);
   });
 
   it("text that is not JSON throws a SyntaxError", () => {

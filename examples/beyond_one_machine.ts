@@ -10,7 +10,8 @@ const servers = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 await using pool = new ProcessPoolExecutor({
   module: new URL("./by_runtime/primes.js", import.meta.url),
   maxWorkers: 4,
-  backend: natsBackend({ servers, pool: "demo" }),
+  // An agent's first workers can take seconds to start on a busy host: wait up to 30 s for one (10 s by default).
+  backend: natsBackend({ servers, pool: "demo", spawnTimeoutMs: 30_000 }),
 });
 
 // [from, to) ranges of 125,000 numbers each: sixteen tasks for the agents' workers.

@@ -18,6 +18,7 @@ import { type NatsConnectOptions, openConnection, payloadLimit } from "./connect
 import {
   AGENT_QUEUE,
   agentBeatSubject,
+  alonePayload,
   Assembler,
   checkPoolName,
   ctlSubject,
@@ -181,6 +182,11 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const publish = (subject: string, message: unknown) => {
     if (nc.isClosed()) return;
     for (const payload of toPayloads(message, limit)) nc.publish(subject, payload);
+  };
+
+  // An exit report shares the worker's subject, and may follow a frame the exit cut off: it is a payload of its own.
+  const publishReport = (subject: string, report: ExitReport) => {
+    if (!nc.isClosed()) nc.publish(subject, alonePayload(report));
   };
 
   // A full agent leaves the queue group, so that requests go to agents with room.
@@ -371,9 +377,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
           ...(detail === undefined ? {} : { error: detail }),
         },
       };
-      if (typeof direct === "string") return publish(out, report);
+      if (typeof direct === "string") return publishReport(out, report);
       const sent = new Promise<void>((resolve) => setTimeout(resolve, EXIT_REPORT_DELAY_MS)).then(() => {
-        publish(out, report);
+        publishReport(out, report);
         reports.delete(sent);
       });
       reports.add(sent);

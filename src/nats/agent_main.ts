@@ -16,7 +16,7 @@ const USAGE = `usage: agent.ts --servers URL[,URL] [--pool NAME] [--workers N] [
 Worker processes (--backend process, the default on Node) talk to NATS themselves, with the agent's connection
 settings, each on a thread of its own that keeps the connection alive while a task runs; the agent starts,
 watches and stops them. With --relay (and always for thread workers) the agent carries every frame between NATS
-and its workers instead: one hop more each way. --direct, the default, is accepted.`;
+and its workers instead: one hop more each way. --direct, the default for process workers, is accepted.`;
 
 /** A module prefix from a flag: a URL as given, a folder as its file URL ending in "/". */
 export function modulePrefix(value: string): string {

@@ -120,3 +120,13 @@ export function payloadLimit(nc: NatsConnection): number {
 export function pushNow(nc: NatsConnection): void {
   (nc as unknown as { protocol?: { flushPending?: () => void } }).protocol?.flushPending?.();
 }
+
+/**
+ * How many bytes the connection's socket has written so far, which grows while a large publish drains; 0 where the
+ * client's internals (checked on 3.3.1, pinned) or the runtime's socket do not tell.
+ */
+export function bytesWritten(nc: NatsConnection): number {
+  const socket = (nc as unknown as { protocol?: { transport?: { socket?: { bytesWritten?: unknown } } } }).protocol
+    ?.transport?.socket;
+  return typeof socket?.bytesWritten === "number" ? socket.bytesWritten : 0;
+}

@@ -2,6 +2,7 @@
 // handle asks the pool's agents for one, bridges its frames, and watches the agent's heartbeats.
 
 import { type NatsConnection, nuid, type Subscription } from "@nats-io/transport-node";
+import { FrameError } from "../framing.ts";
 import { HELLO, type ToWorker } from "../protocol.ts";
 import type { Backend, WorkerExit, WorkerHandle } from "../runtime/backend.ts";
 import { type NatsConnectOptions, openConnection, payloadLimit, unrefConnection } from "./connection.ts";
@@ -401,15 +402,16 @@ class RemoteWorker implements WorkerHandle {
 
   #onOut(assembler: Assembler, data: Uint8Array): void {
     if (this.#state === "exited") return;
+    const text = assembler.pushText(data);
+    if (text === undefined) return;
     let message: unknown;
     try {
-      message = assembler.push(data);
+      message = JSON.parse(text);
     } catch (error) {
-      // The pool's frame check names the problem.
-      this.#listener?.(error);
+      // The pool's frame check throws it, naming the worker.
+      this.#listener?.(new FrameError(`text that is not JSON (${(error as Error).message})`, text));
       return;
     }
-    if (message === undefined) return;
     if (Array.isArray(message)) {
       this.#listener?.(message);
       return;

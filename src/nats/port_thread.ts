@@ -4,22 +4,26 @@
 //
 // Messages with the main thread (worker_port.ts), on the port it hands over: a string is a frame's text either
 // way; an array is a signal. To the main thread: ["ready"], ["failed", why], ["lost", why]. From it: ["flush", n]
-// (once the server has every frame published so far, store n in the shared counter and wake the main thread,
-// which waits for it before the process exits), ["exiting"] (a closed connection is no longer news).
+// (once the server has every frame published so far, store n in the shared CONFIRMED slot and wake the main
+// thread, which waits for it before the process exits, as long as the PROGRESS slot moves), ["exiting"] (a closed
+// connection is no longer news).
 
 import { readFileSync } from "node:fs";
 import { type MessagePort, workerData } from "node:worker_threads";
 import { credsAuthenticator, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
-import { openConnection, payloadLimit, pushNow } from "./connection.ts";
-import { Assembler, inSubject, outSubject, type PortSettings, textPayloads } from "./wire.ts";
+import { bytesWritten, openConnection, payloadLimit, pushNow } from "./connection.ts";
+import { Assembler, CONFIRMED, inSubject, outSubject, type PortSettings, PROGRESS, textPayloads } from "./wire.ts";
 
-const { settings, port, flushed } = workerData as {
+// While a flush waits for the server, how often the thread looks whether its socket still writes.
+const PROGRESS_POLL_MS = 100;
+
+const { settings, port, shared } = workerData as {
   settings: PortSettings;
   port: MessagePort;
-  /** One counter, shared with the main thread: the number of the last flush the server confirmed. */
-  flushed: SharedArrayBuffer;
+  /** Two counters, shared with the main thread: see {@linkcode CONFIRMED} and {@linkcode PROGRESS}. */
+  shared: SharedArrayBuffer;
 };
-const confirmed = new Int32Array(flushed);
+const counters = new Int32Array(shared);
 
 async function connectWorker(): Promise<NatsConnection> {
   const connectOptions = { ...settings.connectOptions } as Partial<NodeConnectionOptions>;
@@ -63,19 +67,32 @@ async function main(): Promise<void> {
     port.postMessage(["lost", `its NATS connection closed${error ? ` (${error.message})` : ""}`]);
   });
 
+  const progress = () => Atomics.add(counters, PROGRESS, 1);
   port.on("message", (data: unknown) => {
     if (typeof data === "string") {
       if (nc.isClosed()) return;
-      for (const payload of textPayloads(data, limit)) nc.publish(out, payload);
+      progress();
+      for (const payload of textPayloads(data, limit)) {
+        nc.publish(out, payload);
+        progress();
+      }
       pushNow(nc);
     } else if (Array.isArray(data) && data[0] === "exiting") {
       exiting = true;
     } else if (Array.isArray(data) && data[0] === "flush") {
-      // The server answers a flush after it took every frame before it.
+      // The server answers a flush after it took every frame before it; until then, a socket that still writes
+      // (a large frame draining) is progress.
+      let written = bytesWritten(nc);
+      const watch = setInterval(() => {
+        const now = bytesWritten(nc);
+        if (now !== written) progress();
+        written = now;
+      }, PROGRESS_POLL_MS);
       const done = nc.isClosed() ? Promise.resolve() : nc.flush().catch(() => {});
       done.then(() => {
-        Atomics.store(confirmed, 0, data[1] as number);
-        Atomics.notify(confirmed, 0);
+        clearInterval(watch);
+        Atomics.store(counters, CONFIRMED, data[1] as number);
+        Atomics.notify(counters, CONFIRMED);
       });
     }
   });

@@ -38,6 +38,13 @@ export const PORT_SIGNAL = "procpool-nats-port";
 export const PORT_MODULE_ENV = "PROCPOOL_PORT_MODULE";
 export const PORT_SETTINGS_ENV = "PROCPOOL_NATS_PORT";
 
+/**
+ * The slots of the counters a direct worker's main thread shares with its NATS thread: the number of the last
+ * flush the server confirmed, and a count the NATS thread raises whenever it gets on with sending.
+ */
+export const CONFIRMED = 0;
+export const PROGRESS = 1;
+
 /** What a direct worker is told, in {@linkcode PORT_SETTINGS_ENV}: how to connect, and its subjects' names. */
 export interface PortSettings {
   readonly servers: readonly string[];
@@ -118,6 +125,9 @@ export interface ExitReport {
 
 // A piece of a message that continues in the next one starts with this byte; JSON text never holds it raw.
 const MORE = 0x01;
+// A message that an agent sends on a worker's subject (its exit report) starts with this one: it never continues a
+// worker's pieces, and pieces left waiting for their end are dropped (the exit cut their message off).
+const ALONE = 0x02;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -143,10 +153,20 @@ export function textPayloads(text: string, limit: number): Uint8Array[] {
   return pieces;
 }
 
+/** Turns an agent's message on a worker's subject (an exit report) into its one payload; see {@linkcode Assembler}. */
+export function alonePayload(message: unknown): Uint8Array {
+  const text = encoder.encode(JSON.stringify(message));
+  const payload = new Uint8Array(text.length + 1);
+  payload[0] = ALONE;
+  payload.set(text, 1);
+  return payload;
+}
+
 /**
  * Joins the payloads of one subject back into messages, in order (NATS keeps the order of one publisher on one
  * subject). `push` returns the message a payload completes, or `undefined` when more pieces are to come, and
- * throws a SyntaxError for text that is not JSON; `pushText` returns the message's text instead, unparsed.
+ * throws a SyntaxError for text that is not JSON; `pushText` returns the message's text instead, unparsed. A payload
+ * from {@linkcode alonePayload} is a message of its own: it drops the pieces that wait for their end.
  */
 export class Assembler {
   #pieces: Uint8Array[] = [];
@@ -157,6 +177,10 @@ export class Assembler {
   }
 
   pushText(payload: Uint8Array): string | undefined {
+    if (payload.length > 0 && payload[0] === ALONE) {
+      this.#pieces = [];
+      return decoder.decode(payload.subarray(1));
+    }
     if (payload.length > 0 && payload[0] === MORE) {
       this.#pieces.push(payload.subarray(1));
       return undefined;

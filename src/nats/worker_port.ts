@@ -5,18 +5,22 @@
 
 import process from "node:process";
 import { MessageChannel, receiveMessageOnPort } from "node:worker_threads";
+import { FrameError } from "../framing.ts";
 import { EXITING } from "../protocol.ts";
 import type { ParentPort, PortModule } from "../runtime/backend.ts";
 import { extname } from "../runtime/detect.ts";
 import { hookExits } from "../runtime/exit_hooks.ts";
 import { startModuleThread } from "../runtime/node_worker_threads.ts";
-import { PORT_SETTINGS_ENV, PORT_SIGNAL, type PortSettings } from "./wire.ts";
+import { CONFIRMED, PORT_SETTINGS_ENV, PORT_SIGNAL, type PortSettings, PROGRESS } from "./wire.ts";
 
 // The thread's module, beside this file with its extension (.ts, or .js from npm).
 const PORT_THREAD = new URL(`./port_thread${extname(import.meta.url)}`, import.meta.url);
 
-// How long an exit waits for the server to confirm that it has every frame sent before it.
-const EXIT_FLUSH_MS = 1000;
+// An exit waits for the server to confirm that it has every frame sent before it, for as long as the NATS thread
+// gets on with sending them (a large frame takes a while), and gives up after this long without progress.
+const EXIT_QUIET_MS = 1000;
+// How often the waiting exit looks at the thread's progress.
+const EXIT_POLL_MS = 50;
 
 // The settings, read once and removed from the environment: task code must not see the credentials.
 function takeSettings(): PortSettings {
@@ -29,18 +33,20 @@ function takeSettings(): PortSettings {
 /**
  * Starts the NATS thread with the settings in `PROCPOOL_NATS_PORT`; once it has subscribed to the worker's `in`
  * subject, tells the agent over `control` and returns the port `serve()` uses: frames from `in`, frames to `out`.
- * Every exit, task code's `process.exit()` included, first waits (up to a second) until the server has the frames
- * sent before it (R8.1). JSON text carries no buffers: binary values travel as base64.
+ * Every exit, task code's `process.exit()` included, first waits until the server has the frames sent before it
+ * (R8.1), as long as the thread gets on with sending them. JSON text carries no buffers: binary values travel as
+ * base64.
  */
 export const openPort: PortModule["openPort"] = async (control: ParentPort): Promise<ParentPort> => {
   const settings = takeSettings();
-  const flushed = new Int32Array(new SharedArrayBuffer(4));
+  const counters = new Int32Array(new SharedArrayBuffer(8));
   const { port1: port, port2: theirs } = new MessageChannel();
-  const thread = startModuleThread(PORT_THREAD, { settings, port: theirs, flushed: flushed.buffer }, [theirs]);
+  const thread = startModuleThread(PORT_THREAD, { settings, port: theirs, shared: counters.buffer }, [theirs]);
 
   let listener: ((message: unknown) => void) | undefined;
   const early: unknown[] = [];
   let state: "opening" | "open" | "exiting" = "opening";
+  let threadEnded = false;
   let opened: (why: string | undefined) => void;
   const open = new Promise<string | undefined>((resolve) => opened = resolve);
 
@@ -51,8 +57,13 @@ export const openPort: PortModule["openPort"] = async (control: ParentPort): Pro
     if (state !== "open") return;
     state = "exiting";
     console.error(`procpool worker: ${why}`);
-    control.send([PORT_SIGNAL, "lost", why]);
-    control.exit(1);
+    try {
+      control.send([PORT_SIGNAL, "lost", why]);
+      control.exit(1);
+    } catch {
+      // The channel to the agent is gone (it died): exit all the same.
+      process.exit(1);
+    }
   };
   const fromThread = (data: unknown): void => {
     if (typeof data === "string") {
@@ -60,8 +71,8 @@ export const openPort: PortModule["openPort"] = async (control: ParentPort): Pro
       try {
         message = JSON.parse(data);
       } catch (failure) {
-        // serve()'s check rejects it, saying why, and the worker exits.
-        message = failure;
+        // serve()'s check throws it, and the worker exits.
+        message = new FrameError(`text that is not JSON (${(failure as Error).message})`, data);
       }
       if (listener === undefined) early.push(message);
       else listener(message);
@@ -75,6 +86,7 @@ export const openPort: PortModule["openPort"] = async (control: ParentPort): Pro
   port.on("message", fromThread);
   thread.on("error", (error) => fail(`its NATS thread failed: ${(error as Error)?.message ?? error}`));
   thread.on("exit", () => {
+    threadEnded = true;
     // What the thread posted before it ended (why it could not connect) comes first, even if its events lag.
     for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) fromThread(m.message);
     fail("its NATS thread ended");
@@ -93,12 +105,18 @@ export const openPort: PortModule["openPort"] = async (control: ParentPort): Pro
   // hook, set after this one, runs first and sends the outcomes of the tasks that finished.
   let flushes = 0;
   hookExits(() => {
+    if (threadEnded) return;
     const asked = ++flushes;
     port.postMessage(["flush", asked]);
-    const deadline = Date.now() + EXIT_FLUSH_MS;
-    for (let done = Atomics.load(flushed, 0); done < asked; done = Atomics.load(flushed, 0)) {
-      const left = deadline - Date.now();
-      if (left <= 0 || Atomics.wait(flushed, 0, done, left) === "timed-out") break;
+    let progress = Atomics.load(counters, PROGRESS);
+    let quietSince = Date.now();
+    for (let done = Atomics.load(counters, CONFIRMED); done < asked; done = Atomics.load(counters, CONFIRMED)) {
+      Atomics.wait(counters, CONFIRMED, done, EXIT_POLL_MS);
+      const now = Atomics.load(counters, PROGRESS);
+      if (now !== progress) {
+        progress = now;
+        quietSince = Date.now();
+      } else if (Date.now() - quietSince >= EXIT_QUIET_MS) break;
     }
   });
 
