@@ -1,8 +1,10 @@
 // A real nats-server and real agents for the NATS tests: started on a free loopback port, stopped after.
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { runtimeCommand } from "./_scripts.ts";
 import { repoRoot } from "./_scripts.ts";
 
@@ -90,6 +92,30 @@ export async function startNatsServer(args: readonly string[] = []): Promise<Nat
   };
 }
 
+/**
+ * Starts nats-server as {@linkcode startNatsServer} does, with the configuration text `config` (a file in a
+ * temporary folder, removed when the server stops).
+ */
+export async function startConfiguredNatsServer(config: string): Promise<NatsServer> {
+  const dir = mkdtempSync(join(tmpdir(), "procpool-nats-"));
+  const file = join(dir, "server.conf");
+  writeFileSync(file, config);
+  let server: NatsServer;
+  try {
+    server = await startNatsServer(["-c", file]);
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    ...server,
+    async stop(hard?: boolean) {
+      await server.stop(hard);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** A running agent process. */
 export interface AgentProcess {
   readonly process: ChildProcess;
@@ -106,9 +132,16 @@ export const TASKS_DIR = new URL("./tasks/", import.meta.url);
 /**
  * Starts `agent.ts` with this runtime, with `args` after `--servers URL`, and waits for "procpool agent ready".
  */
-export async function startAgentProcess(url: string, args: string[]): Promise<AgentProcess> {
+export function startAgentProcess(url: string, args: string[]): Promise<AgentProcess> {
   const [command, argv] = runtimeCommand(`${repoRoot}agent.ts`, ["--servers", url, ...args]);
-  const child = spawn(command, argv, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  return agentReady(spawn(command, argv, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] }));
+}
+
+/**
+ * Waits until an agent started with its stdout and stderr piped (`child`) prints "procpool agent ready", and
+ * returns it; kills it and rejects, with what it printed, when it exits first or is not ready within `ms`.
+ */
+export async function agentReady(child: ChildProcess, ms = 15_000): Promise<AgentProcess> {
   let stderr = "";
   let stdout = "";
   child.stderr!.on("data", (chunk) => stderr += chunk);
@@ -116,8 +149,8 @@ export async function startAgentProcess(url: string, args: string[]): Promise<Ag
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`agent not ready within 15 s:\n${stdout}\n${stderr}`));
-    }, 15_000);
+      reject(new Error(`agent not ready within ${ms / 1000} s:\n${stdout}\n${stderr}`));
+    }, ms);
     child.stdout!.on("data", (chunk) => {
       stdout += chunk;
       if (stdout.includes("procpool agent ready")) {

@@ -3,15 +3,20 @@
 
 import "../src/_test_guard.ts";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { BrokenProcessPool, ProcessPoolExecutor } from "../mod.ts";
 import { natsBackend } from "../nats.ts";
 import { startAgent } from "../src/nats/agent.ts";
 import { runtime, taskModule } from "./_backends.ts";
-import { type AgentProcess, type NatsServer, signal, startAgentProcess, startNatsServer, TASKS_DIR } from "./_nats.ts";
+import {
+  type AgentProcess,
+  type NatsServer,
+  signal,
+  startAgentProcess,
+  startConfiguredNatsServer,
+  startNatsServer,
+  TASKS_DIR,
+} from "./_nats.ts";
 import * as basic from "./tasks/basic.ts";
 import * as env from "./tasks/nats_env.ts";
 
@@ -177,14 +182,8 @@ describe(`NATS backend: direct worker processes (${runtime})`, () => {
     async () => {
       // The server pings every client each 200 ms and drops one that leaves two pings unanswered: a task that
       // holds the worker's main thread for 3 s outlasts that limit several times over.
-      const dir = mkdtempSync(join(tmpdir(), "procpool-stale-"));
-      const config = join(dir, "server.conf");
-      writeFileSync(config, 'ping_interval: "200ms"\nping_max: 2\n');
-      const strict = await startNatsServer(["-c", config]);
-      cleanups.push(async () => {
-        await strict.stop();
-        rmSync(dir, { recursive: true, force: true });
-      });
+      const strict = await startConfiguredNatsServer('ping_interval: "200ms"\nping_max: 2\n');
+      cleanups.push(() => strict.stop());
       const agent = await agentFor(strict.url, "stale", "process");
       await using executor = new ProcessPoolExecutor({
         module: taskModule("basic.ts"),
@@ -201,14 +200,8 @@ describe(`NATS backend: direct worker processes (${runtime})`, () => {
 
   it("a direct worker that cannot connect fails its spawn, and the pool breaks saying why", LONG, async () => {
     // Room for two connections: the agent's and the pool's; the worker's own is refused.
-    const dir = mkdtempSync(join(tmpdir(), "procpool-full-"));
-    const config = join(dir, "server.conf");
-    writeFileSync(config, "max_connections: 2\n");
-    const full = await startNatsServer(["-c", config]);
-    cleanups.push(async () => {
-      await full.stop();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const full = await startConfiguredNatsServer("max_connections: 2\n");
+    cleanups.push(() => full.stop());
     await agentFor(full.url, "full", "process");
     const executor = new ProcessPoolExecutor({
       module: taskModule("basic.ts"),

@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { currentRuntime } from "./runtime/detect.ts";
-import { signal, startNatsServer } from "../conformance/_nats.ts";
+import { agentReady, signal, startNatsServer } from "../conformance/_nats.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
@@ -314,28 +314,13 @@ describe("npm package", () => {
       cwd: app,
       stdio: ["ignore", "pipe", "pipe"],
     });
-    let agentOut = "";
-    let agentErr = "";
-    agent.stderr!.on("data", (chunk) => agentErr += chunk);
     const agentExit = new Promise<number | string | null>((resolve) =>
       agent.once("exit", (code, name) => resolve(code ?? name))
     );
+    let agentErr = () => "";
     try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`agent not ready:\n${agentOut}\n${agentErr}`)), 20_000);
-        agent.stdout!.on("data", (chunk) => {
-          agentOut += chunk;
-          if (agentOut.includes("procpool agent ready")) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        agent.once("exit", (code, name) => {
-          clearTimeout(timer);
-          reject(new Error(`agent exited (${code ?? name}) before it was ready:\n${agentOut}\n${agentErr}`));
-        });
-      });
-      assert.match(agentErr, /direct mode/);
+      agentErr = (await agentReady(agent, 20_000)).log;
+      assert.match(agentErr(), /direct mode/);
       const child = await runAsync(process.execPath, jsCommand("nats_main.js", [server.url, "npm"]), app);
       assert.equal(child.status, 0, `the NATS program failed (${child.status}):\n${child.stdout}\n${child.stderr}`);
       const seen = JSON.parse(child.stdout.trim());
@@ -345,7 +330,7 @@ describe("npm package", () => {
       assert.ok(pids.length >= 1 && pids.length <= 2, `worker pids ${seen.pids}`);
       for (const pid of pids) {
         assert.notEqual(pid, agent.pid);
-        assert.match(agentErr, new RegExp(`pid ${pid}, direct\\) started`));
+        assert.match(agentErr(), new RegExp(`pid ${pid}, direct\\) started`));
       }
     } finally {
       // SIGTERM: the agent stops its workers, closes its connection and exits 0.
@@ -354,7 +339,7 @@ describe("npm package", () => {
       const ended = await agentExit;
       clearTimeout(kill);
       await server.stop();
-      assert.equal(ended, 0, `the agent ended with ${ended}:\n${agentErr}`);
+      assert.equal(ended, 0, `the agent ended with ${ended}:\n${agentErr()}`);
     }
   });
 
